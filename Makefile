@@ -1,0 +1,77 @@
+# Atelier — `make run` to try it, `make test` to check it.
+SHELL := /bin/bash
+PYTHON := $(shell scripts/find-python)
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: help install install-test run test lint format check-deploy browser messages clean
+
+help:
+	@echo "make run    — install, migrate, load the demo and serve on http://$(HOST):$(PORT)"
+	@echo "make test   — install the test tools and run the whole suite"
+
+# A random SECRET_KEY for this checkout; production sets its own in the environment.
+.env:
+	@echo "SECRET_KEY=$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')" > .env
+	@echo "Wrote .env with a new SECRET_KEY."
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
+	$(PY) -m pip install --quiet -e ".[test]"
+	touch $@
+
+node_modules/axe-core/axe.min.js: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: .env $(VENV)/.installed
+
+install-test: .env $(VENV)/.installed-test node_modules/axe-core/axe.min.js browser
+
+# Browser tests drive Debian's Chromium (never a downloaded browser build).
+browser:
+	@if ! command -v chromium >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing Debian's chromium for the browser tests…"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "chromium is missing: browser tests will be skipped (CI=true makes them fail)."; \
+	  fi; \
+	fi
+
+run: install
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py load_demo
+	DEBUG=true $(PY) manage.py runserver $(HOST):$(PORT)
+
+test: install-test lint
+	$(PY) manage.py makemigrations --check --dry-run
+	$(MAKE) --no-print-directory check-deploy
+	$(PY) -m pytest -n 2 $(PYTEST_ARGS)
+
+lint:
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format:
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+# The deployment checklist with production-like settings must print no warning.
+check-deploy:
+	@DEBUG=false SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+	  ALLOWED_HOSTS=atelier.example.org $(PY) manage.py check --deploy --fail-level WARNING
+
+messages:
+	$(PY) manage.py makemessages -l en --ignore=.venv --ignore=node_modules
+	$(PY) manage.py compilemessages --ignore=.venv
+
+clean:
+	rm -rf $(VENV) node_modules staticfiles .pytest_cache

@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from . import permissions
+
+
+class AtelierAdminSite(admin.AdminSite):
+    site_header = _("Atelier — administration")
+    site_title = _("Atelier")
+    index_title = _("Données des ateliers")
+
+    def has_permission(self, request):
+        return permissions.can_administer(request.user)

@@ -1,0 +1,401 @@
+import uuid
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
+
+from . import markup
+
+NOTE_MAX_LENGTH = 5000
+
+
+class Role(models.TextChoices):
+    ANIMATOR = "animator", _("Animateur·rice")
+    COORDINATOR = "coordinator", _("Coordination nationale")
+    DELEGATE = "delegate", _("Délégué·e du préfet")
+
+
+class User(AbstractUser):
+    """A person who logs in. Animators get rights through the groups they
+    animate; delegates through `territories` (and everything beneath them)."""
+
+    role = models.CharField(_("rôle"), max_length=12, choices=Role.choices, default=Role.ANIMATOR)
+    territories = models.ManyToManyField(
+        "territories.Territory",
+        blank=True,
+        related_name="delegates",
+        verbose_name=_("territoires suivis"),
+        help_text=_("Pour un·e délégué·e du préfet : ses territoires et leurs descendants."),
+    )
+
+    class Meta:
+        verbose_name = _("utilisateur·rice")
+        verbose_name_plural = _("utilisateur·rices")
+
+    @property
+    def is_coordinator(self):
+        return self.is_active and (self.role == Role.COORDINATOR or self.is_superuser)
+
+    @property
+    def is_delegate(self):
+        return self.is_active and self.role == Role.DELEGATE
+
+
+class OrganisationKind(models.TextChoices):
+    NETWORK = "network", _("Réseau national")
+    CARRIER = "carrier", _("Structure porteuse")
+    STATE = "state", _("État / agence")
+    LOCAL_AUTHORITY = "local_authority", _("Collectivité")
+    FUNDER = "funder", _("Financeur")
+    OTHER = "other", _("Autre")
+
+
+class Organisation(models.Model):
+    name = models.CharField(_("nom"), max_length=200, unique=True)
+    acronym = models.CharField(_("sigle"), max_length=30, blank=True)
+    kind = models.CharField(
+        _("type"), max_length=20, choices=OrganisationKind.choices, default=OrganisationKind.OTHER
+    )
+    logo = models.ImageField(_("logo"), upload_to="logos/", blank=True)
+    website = models.URLField(_("site web"), blank=True)
+
+    class Meta:
+        verbose_name = _("structure")
+        verbose_name_plural = _("structures")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.acronym or self.name
+
+
+class ActorType(models.Model):
+    name = models.CharField(_("nom"), max_length=120, unique=True)
+    slug = models.SlugField(max_length=120, unique=True)
+    # How quotes are headed in a synthesis: "Paroles d'agents", "Paroles de délégué.e du préfet".
+    quote_label = models.CharField(
+        _("libellé des paroles"),
+        max_length=120,
+        blank=True,
+        help_text=_("Ce qui suit « Paroles de » dans une synthèse, ex. « agents »."),
+    )
+    order = models.PositiveSmallIntegerField(_("ordre"), default=0)
+
+    class Meta:
+        verbose_name = _("type d'acteur")
+        verbose_name_plural = _("types d'acteur")
+        ordering = ["order", "name"]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.slug = self.slug or slugify(self.name)[:120]
+        super().save(*args, **kwargs)
+
+    @property
+    def quotes_heading(self):
+        """'Paroles d'agents' / 'Paroles de délégué.e du préfet', with French elision."""
+        label = self.quote_label or self.name.lower()
+        return _("Paroles %(of)s") % {"of": markup.de(label)}
+
+
+class Theme(models.Model):
+    name = models.CharField(_("nom"), max_length=120, unique=True)
+    slug = models.SlugField(max_length=120, unique=True)
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        verbose_name = _("thème")
+        verbose_name_plural = _("thèmes")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.slug = self.slug or slugify(self.name)[:120]
+        super().save(*args, **kwargs)
+
+
+class WorkshopFormat(models.TextChoices):
+    ONLINE = "online", _("En ligne")
+    IN_PERSON = "in_person", _("Présentiel")
+    HYBRID = "hybrid", _("Hybride")
+
+
+class WorkshopQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        from . import permissions
+
+        return permissions.workshops_of(user, self)
+
+
+class Workshop(models.Model):
+    slug = models.SlugField(max_length=120, unique=True)
+    title = models.CharField(_("titre"), max_length=200)
+    date = models.DateField(_("date"))
+    format = models.CharField(
+        _("format"), max_length=12, choices=WorkshopFormat.choices, default=WorkshopFormat.IN_PERSON
+    )
+    territory = models.ForeignKey(
+        "territories.Territory",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="workshops",
+        verbose_name=_("territoire"),
+        help_text=_("Vide pour un atelier national."),
+    )
+    carriers = models.ManyToManyField(
+        Organisation, blank=True, related_name="carried_workshops", verbose_name=_("porté par")
+    )
+    supporters = models.ManyToManyField(
+        Organisation,
+        blank=True,
+        related_name="supported_workshops",
+        verbose_name=_("avec le soutien de"),
+    )
+    is_public = models.BooleanField(
+        _("public"),
+        default=False,
+        help_text=_("La synthèse publiée est lisible sans compte."),
+    )
+    is_demo = models.BooleanField(_("données de démonstration"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = WorkshopQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("atelier")
+        verbose_name_plural = _("ateliers")
+        ordering = ["-date", "title"]
+        indexes = [models.Index(fields=["territory", "date"])]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("workshop", args=[self.slug])
+
+
+class GroupingMode(models.TextChoices):
+    RANDOM = "random", _("Aléatoire (brassage)")
+    PEER = "peer", _("Par groupes de pairs")
+    MANUAL = "manual", _("Manuelle")
+
+
+class Round(models.Model):
+    workshop = models.ForeignKey(Workshop, models.CASCADE, related_name="rounds")
+    order = models.PositiveSmallIntegerField(_("numéro"))
+    title = models.CharField(_("titre"), max_length=200, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    grouping_mode = models.CharField(
+        _("répartition"), max_length=10, choices=GroupingMode.choices, default=GroupingMode.RANDOM
+    )
+
+    class Meta:
+        verbose_name = _("temps")
+        verbose_name_plural = _("temps")
+        ordering = ["workshop", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["workshop", "order"], name="round_unique_order"),
+            models.CheckConstraint(condition=Q(order__gte=1), name="round_order_positive"),
+        ]
+
+    def __str__(self):
+        return self.title or _("Temps %(n)s") % {"n": self.order}
+
+    @property
+    def label(self):
+        return _("Temps %(n)s") % {"n": self.order}
+
+
+class Kind(models.TextChoices):
+    SUCCESS_FACTOR = "success_factor", _("Facteur de réussite")
+    OBSTACLE = "obstacle", _("Frein")
+    LESSON = "lesson", _("Leçon")
+    COMMITMENT = "commitment", _("Vision / engagement")
+    QUOTE = "quote", _("Parole d'acteur")
+    OTHER = "other", _("Autre")
+
+
+class Question(models.Model):
+    round = models.ForeignKey(Round, models.CASCADE, related_name="questions")
+    order = models.PositiveSmallIntegerField(_("ordre"))
+    title = models.CharField(_("consigne"), max_length=300)
+    default_kind = models.CharField(
+        _("type par défaut"), max_length=20, choices=Kind.choices, default=Kind.OTHER
+    )
+
+    class Meta:
+        verbose_name = _("consigne")
+        verbose_name_plural = _("consignes")
+        ordering = ["round", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["round", "order"], name="question_unique_order"),
+            models.CheckConstraint(condition=Q(order__gte=1), name="question_order_positive"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+class Participant(models.Model):
+    workshop = models.ForeignKey(Workshop, models.CASCADE, related_name="participants")
+    first_name = models.CharField(_("prénom"), max_length=100, blank=True)
+    last_name = models.CharField(_("nom"), max_length=100, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    actor_type = models.ForeignKey(
+        ActorType,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="participants",
+        verbose_name=_("type d'acteur"),
+    )
+    territory = models.ForeignKey(
+        "territories.Territory",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="participants",
+        verbose_name=_("territoire"),
+    )
+    organisation = models.ForeignKey(
+        Organisation,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="participants",
+        verbose_name=_("structure"),
+    )
+
+    class Meta:
+        verbose_name = _("participant·e")
+        verbose_name_plural = _("participant·es")
+        ordering = ["last_name", "first_name", "pk"]
+        indexes = [models.Index(fields=["workshop", "actor_type"])]
+
+    def __str__(self):
+        return f"{self.first_name} {self.last_name}".strip() or _("Participant·e anonyme")
+
+
+class WorkingGroup(models.Model):
+    round = models.ForeignKey(Round, models.CASCADE, related_name="groups")
+    number = models.PositiveSmallIntegerField(_("numéro"))
+    members = models.ManyToManyField(
+        Participant, blank=True, related_name="groups", verbose_name=_("membres")
+    )
+    animators = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="animated_groups",
+        verbose_name=_("animateur·rices"),
+    )
+    actor_type = models.ForeignKey(
+        ActorType,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="peer_groups",
+        verbose_name=_("type d'acteur (groupe de pairs)"),
+    )
+
+    class Meta:
+        verbose_name = _("groupe de travail")
+        verbose_name_plural = _("groupes de travail")
+        ordering = ["round", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["round", "number"], name="group_unique_number"),
+            models.CheckConstraint(condition=Q(number__gte=1), name="group_number_positive"),
+        ]
+
+    def __str__(self):
+        return _("Groupe %(n)s") % {"n": self.number}
+
+
+class ContributionQuerySet(models.QuerySet):
+    def alive(self):
+        return self.filter(deleted_at__isnull=True)
+
+
+class Contribution(models.Model):
+    """One group note. Created once per client UUID, whatever the retries."""
+
+    group = models.ForeignKey(WorkingGroup, models.CASCADE, related_name="contributions")
+    question = models.ForeignKey(Question, models.PROTECT, related_name="contributions")
+    kind = models.CharField(_("type"), max_length=20, choices=Kind.choices)
+    text = models.TextField(_("texte"), max_length=NOTE_MAX_LENGTH)
+    speaker_actor_type = models.ForeignKey(
+        ActorType,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="quotes",
+        verbose_name=_("type d'acteur de l'orateur·rice"),
+    )
+    themes = models.ManyToManyField(
+        Theme, blank=True, related_name="contributions", verbose_name=_("thèmes")
+    )
+    position = models.PositiveIntegerField(_("position"), default=0)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="contributions",
+        verbose_name=_("auteur·rice"),
+    )
+    client_uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    deleted_at = models.DateTimeField(_("supprimée le"), null=True, blank=True)
+
+    objects = ContributionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("contribution")
+        verbose_name_plural = _("contributions")
+        # Positions are not unique: two animators adding notes at once would
+        # otherwise collide; ties are broken by creation time.
+        ordering = ["group", "question", "position", "created_at"]
+        indexes = [
+            models.Index(fields=["group", "question", "position"]),
+            models.Index(fields=["question", "kind"]),
+            models.Index(fields=["updated_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="quote") | Q(speaker_actor_type__isnull=True),
+                name="contribution_speaker_only_on_quotes",
+            ),
+            models.CheckConstraint(condition=~Q(text=""), name="contribution_text_not_empty"),
+        ]
+
+    def __str__(self):
+        return self.text[:60]
+
+    def clean(self):
+        if self.question_id and self.group_id and self.question.round_id != self.group.round_id:
+            raise ValidationError({"question": _("Cette consigne appartient à un autre temps.")})
+        if self.kind != Kind.QUOTE and self.speaker_actor_type_id:
+            raise ValidationError(
+                {"speaker_actor_type": _("Seule une parole d'acteur a un type d'orateur·rice.")}
+            )
+
+    def soft_delete(self):
+        self.deleted_at = timezone.now()
+        self.version += 1
+        self.save(update_fields=["deleted_at", "version", "updated_at"])
+
+    def restore(self):
+        self.deleted_at = None
+        self.version += 1
+        self.save(update_fields=["deleted_at", "version", "updated_at"])

@@ -1,0 +1,155 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from atelier.models import ActorType, Contribution, Kind, Question, Round, Workshop
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", _("Brouillon")
+    IN_REVIEW = "in_review", _("En relecture")
+    APPROVED = "approved", _("Approuvée")
+    PUBLISHED = "published", _("Publiée")
+
+
+class SynthesisQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(status=Status.PUBLISHED)
+
+    def latest_published(self):
+        """Each workshop's newest published revision (one query, any database)."""
+        newer = Synthesis.objects.published().filter(
+            workshop=OuterRef("workshop"), revision__gt=OuterRef("revision")
+        )
+        return self.published().filter(~Exists(newer))
+
+
+class Synthesis(models.Model):
+    """One revision of a workshop's synthesis. Publishing freezes a revision;
+    later edits go to a new one, so what was published stays readable."""
+
+    workshop = models.ForeignKey(Workshop, models.CASCADE, related_name="syntheses")
+    revision = models.PositiveIntegerField(_("révision"), default=1)
+    status = models.CharField(
+        _("état"), max_length=12, choices=Status.choices, default=Status.DRAFT
+    )
+    intro = models.TextField(_("introduction"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    published_at = models.DateTimeField(_("publiée le"), null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = SynthesisQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("synthèse")
+        verbose_name_plural = _("synthèses")
+        ordering = ["workshop", "-revision"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workshop", "revision"], name="synthesis_unique_revision"
+            ),
+            models.CheckConstraint(
+                condition=Q(revision__gte=1), name="synthesis_revision_positive"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="published") | Q(published_at__isnull=False),
+                name="synthesis_published_has_date",
+            ),
+        ]
+        indexes = [models.Index(fields=["workshop", "status"])]
+
+    def __str__(self):
+        return _("Synthèse de %(workshop)s (r%(rev)s)") % {
+            "workshop": self.workshop,
+            "rev": self.revision,
+        }
+
+    def get_absolute_url(self):
+        return reverse("synthesis", args=[self.workshop.slug])
+
+
+class Section(models.Model):
+    synthesis = models.ForeignKey(Synthesis, models.CASCADE, related_name="sections")
+    round = models.ForeignKey(
+        Round,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="sections",
+        verbose_name=_("temps"),
+    )
+    question = models.ForeignKey(
+        Question,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="sections",
+        verbose_name=_("consigne"),
+    )
+    title = models.CharField(_("titre"), max_length=300)
+    order = models.PositiveSmallIntegerField(_("ordre"))
+
+    class Meta:
+        verbose_name = _("rubrique")
+        verbose_name_plural = _("rubriques")
+        ordering = ["synthesis", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["synthesis", "order"], name="section_unique_order"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def parts(self):
+        """(statements, quote groups) from the prefetched statements: quotes are
+        shown apart, grouped by the speaker's actor type in order of appearance."""
+        statements, groups = [], {}
+        for statement in self.statements.all():
+            if statement.kind == Kind.QUOTE:
+                groups.setdefault(statement.speaker_actor_type, []).append(statement)
+            else:
+                statements.append(statement)
+        return statements, list(groups.items())
+
+
+class Statement(models.Model):
+    section = models.ForeignKey(Section, models.CASCADE, related_name="statements")
+    # Not unique: reordering and concurrent inserts would fight a unique index;
+    # ties fall back to the primary key.
+    order = models.PositiveIntegerField(_("ordre"), default=0)
+    text = models.TextField(_("texte"))
+    kind = models.CharField(_("type"), max_length=20, choices=Kind.choices, default=Kind.OTHER)
+    speaker_actor_type = models.ForeignKey(
+        ActorType,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="statements",
+        verbose_name=_("type d'acteur de l'orateur·rice"),
+    )
+    sources = models.ManyToManyField(
+        Contribution, blank=True, related_name="statements", verbose_name=_("contributions sources")
+    )
+    version = models.PositiveIntegerField(default=1)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("énoncé")
+        verbose_name_plural = _("énoncés")
+        ordering = ["section", "order", "pk"]
+        indexes = [models.Index(fields=["section", "order"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="quote") | Q(speaker_actor_type__isnull=True),
+                name="statement_speaker_only_on_quotes",
+            ),
+            models.CheckConstraint(condition=~Q(text=""), name="statement_text_not_empty"),
+        ]
+
+    def __str__(self):
+        return self.text[:60]

@@ -1,0 +1,126 @@
+import os
+
+import pytest
+
+# Playwright's sync API runs an event loop in the test thread; Django would
+# otherwise refuse ORM calls made from the fixtures of browser tests.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_storage(settings, tmp_path):
+    # The manifest storage needs collectstatic; tests use the finders instead.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.SECURE_SSL_REDIRECT = False
+    # The real hasher costs ~350 ms a password; tests create hundreds of users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Parallel workers must not flush each other's Redis keys.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def world(db):
+    """The shared fixture world: two territories, a workshop in each, a public
+    national workshop, and one user per role."""
+    from types import SimpleNamespace
+
+    from atelier.models import Kind, Role
+    from territories.models import Level
+
+    from . import factories as f
+
+    region_a = f.RegionFactory(name="Hauts-de-France", code="32")
+    dept_a = f.TerritoryFactory(name="Nord", code="59", parent=region_a)
+    commune_a = f.TerritoryFactory(level=Level.COMMUNE, name="Roubaix", code="59512", parent=dept_a)
+    region_b = f.RegionFactory(name="Occitanie", code="76")
+    dept_b = f.TerritoryFactory(name="Gard", code="30", parent=region_b)
+
+    users = SimpleNamespace(
+        animator=f.UserFactory(username="anim"),
+        other_animator=f.UserFactory(username="anim2"),
+        animator_elsewhere=f.UserFactory(username="anim3"),
+        coordinator=f.UserFactory(username="coord", role=Role.COORDINATOR),
+        delegate_a=f.UserFactory(username="dpa", role=Role.DELEGATE),
+        delegate_b=f.UserFactory(username="dpb", role=Role.DELEGATE),
+        deactivated=f.UserFactory(username="gone", role=Role.COORDINATOR, is_active=False),
+        superuser=f.UserFactory(username="root", is_superuser=True, is_staff=True),
+    )
+    users.delegate_a.territories.add(region_a)
+    users.delegate_b.territories.add(dept_b)
+
+    def workshop(label, territory, animators, *, public=False):
+        ws = f.WorkshopFactory(
+            title=f"Atelier {label}",
+            slug=f"atelier-{label.lower()}",
+            territory=territory,
+            is_public=public,
+        )
+        rnd = f.RoundFactory(workshop=ws, order=1)
+        question = f.QuestionFactory(round=rnd, order=1, title=f"Consigne {label}")
+        groups = [
+            f.WorkingGroupFactory(round=rnd, number=i + 1, animators=[a])
+            for i, a in enumerate(animators)
+        ]
+        notes = [
+            f.ContributionFactory(
+                group=g,
+                question=question,
+                kind=Kind.SUCCESS_FACTOR,
+                text=f"Note secrète {label}{g.number}",
+            )
+            for g in groups
+        ]
+        synthesis = f.SynthesisFactory(workshop=ws, intro=f"Introduction {label}")
+        section = f.SectionFactory(
+            synthesis=synthesis, round=rnd, question=question, order=1, title=f"Rubrique {label}"
+        )
+        statement = f.StatementFactory(section=section, text=f"Énoncé secret {label}")
+        statement.sources.set(notes)
+        return SimpleNamespace(
+            workshop=ws,
+            round=rnd,
+            question=question,
+            groups=groups,
+            notes=notes,
+            synthesis=synthesis,
+            statement=statement,
+        )
+
+    a = workshop("A", commune_a, [users.animator, users.other_animator])
+    b = workshop("B", dept_b, [users.animator_elsewhere])
+    national = workshop("N", None, [], public=True)
+    return SimpleNamespace(
+        users=users,
+        a=a,
+        b=b,
+        national=national,
+        territories=SimpleNamespace(
+            region_a=region_a, dept_a=dept_a, commune_a=commune_a, region_b=region_b, dept_b=dept_b
+        ),
+    )
+
+
+@pytest.fixture
+def as_user(client):
+    """Log the test client in as a user (None: stay anonymous)."""
+
+    def login(user):
+        client.logout()
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return login
