@@ -1,0 +1,420 @@
+"""The demonstration world: the seed workshop with its groups, notes and users.
+
+Everything is keyed on stable values (codes, names, UUIDv5) so loading twice
+changes nothing. The group notes are reconstructed from the published
+statements, and the workshop is flagged `is_demo` so the UI says so.
+"""
+
+import random
+import re
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.db import transaction
+
+from synthesis.importing import import_synthesis
+from synthesis.models import Statement
+from territories.models import Level, Territory
+
+from . import markup
+from .models import (
+    ActorType,
+    Contribution,
+    Kind,
+    Organisation,
+    OrganisationKind,
+    Participant,
+    Role,
+    Theme,
+    User,
+    WorkingGroup,
+    Workshop,
+)
+
+SEED = Path(__file__).parent / "fixtures" / "grand-atelier-atc-2021.md"
+SLUG = "grand-atelier-atc-2021"
+PASSWORD = "atelier-demo"  # noqa: S105 — published demo logins, printed by load_demo
+NOTES_NAMESPACE = uuid.UUID("5b0f7c9e-6a43-4a7e-9d55-1f0c2b7f0a21")
+GROUPS_PER_ROUND = 8
+PARTICIPANTS = 96
+
+REGIONS = {
+    "11": "Île-de-France",
+    "32": "Hauts-de-France",
+    "44": "Grand Est",
+    "76": "Occitanie",
+    "84": "Auvergne-Rhône-Alpes",
+    "93": "Provence-Alpes-Côte d'Azur",
+    "02": "Martinique",
+}
+DEPARTEMENTS = {  # code: (name, région)
+    "07": ("Ardèche", "84"),
+    "13": ("Bouches-du-Rhône", "93"),
+    "30": ("Gard", "76"),
+    "38": ("Isère", "84"),
+    "57": ("Moselle", "44"),
+    "59": ("Nord", "32"),
+    "67": ("Bas-Rhin", "44"),
+    "69": ("Rhône", "84"),
+    "78": ("Yvelines", "11"),
+    "84": ("Vaucluse", "93"),
+    "91": ("Essonne", "11"),
+    "93": ("Seine-Saint-Denis", "11"),
+    "972": ("Martinique", "02"),
+}
+# The 15 ATC sites: commune INSEE code, name, département.
+SITES = [
+    ("30258", "Saint-Gilles", "30"),
+    ("13055", "Marseille", "13"),
+    ("84007", "Avignon", "84"),
+    ("07019", "Aubenas", "07"),
+    ("38185", "Grenoble", "38"),
+    ("69264", "Villefranche-sur-Saône", "69"),
+    ("67482", "Strasbourg", "67"),
+    ("57339", "Hombourg-Haut", "57"),
+    ("91286", "Grigny", "91"),
+    ("78440", "Les Mureaux", "78"),
+    ("93066", "Saint-Denis", "93"),
+    ("59599", "Tourcoing", "59"),
+    ("59512", "Roubaix", "59"),
+    ("59271", "Grande-Synthe", "59"),
+    ("97209", "Fort-de-France", "972"),
+]
+ORGANISATIONS = [  # name, acronym, kind, carrier?
+    (
+        "Fédération des centres sociaux et socioculturels de France",
+        "FCSF",
+        OrganisationKind.NETWORK,
+        True,
+    ),
+    ("Comité national de liaison des régies de quartier", "CNLRQ", OrganisationKind.NETWORK, True),
+    ("Bleu Blanc Zèbre", "BBZ", OrganisationKind.NETWORK, True),
+    ("Agence nationale de la cohésion des territoires", "ANCT", OrganisationKind.STATE, False),
+]
+# name, label used in "Paroles de …", share of the participants
+ACTOR_TYPES = [
+    ("Délégué·e du préfet", "délégué.e du préfet", 12),
+    ("Agent·e de collectivité", "agents", 20),
+    ("Direction de structure porteuse", "directions des structures porteuses", 12),
+    (
+        "Acteur·rice d'instance locale de gouvernance",
+        "acteurs des instances locales de gouvernance",
+        16,
+    ),
+    ("Habitant·e", "habitants", 14),
+    ("Animateur·rice territorial·e citoyen·ne", "animateurs et animatrices", 15),
+    ("Chef·fe de projet politique de la ville", "chefs de projet", 7),
+]
+THEMES = {  # name: words that tag a demo note with it
+    "COVID et contexte sanitaire": ["covid", "sanitaire"],
+    "Portage politique": ["portage politique", "soutien politique", "élus"],
+    "Participation des habitants": ["habitant", "conseils citoyens", "usagers"],
+    "Co-formation": ["co-formation", "formation"],
+    "Diagnostic partagé": ["diagnostic"],
+    "Financement": ["financ", "budget", "appels à projets"],
+    "Pérennisation": ["pérenn", "après 2021", "trop courte", "long terme"],
+    "Coopération entre acteurs": ["coopér", "collabor", "collectif", "partenaires"],
+    "Légitimité de l'animation": ["légitimité", "animateur", "animation"],
+    "Vie associative": ["associati"],
+}
+FIRST_NAMES = [
+    "Amina",
+    "Bruno",
+    "Camille",
+    "Djamel",
+    "Élise",
+    "Fatou",
+    "Gaëlle",
+    "Hugo",
+    "Inès",
+    "Jules",
+    "Karima",
+    "Léa",
+    "Mehdi",
+    "Nadia",
+    "Olivier",
+    "Pauline",
+    "Rachid",
+    "Sophie",
+    "Thomas",
+    "Yasmine",
+    "Zoé",
+    "Antoine",
+    "Nora",
+    "Sami",
+]
+LAST_NAMES = [
+    "Martin",
+    "Benali",
+    "Dubois",
+    "Traoré",
+    "Lefèvre",
+    "Moreau",
+    "Nguyen",
+    "Garcia",
+    "Petit",
+    "Haddad",
+    "Roux",
+    "Fontaine",
+    "Diallo",
+    "Lambert",
+    "Mercier",
+    "Bonnet",
+    "Chevalier",
+    "Girard",
+    "Mendy",
+    "Renard",
+]
+USERS = [  # username, first name, last name, role
+    ("animateur", "Camille", "Animatrice", Role.ANIMATOR),
+    ("coordination", "Dominique", "Coordination", Role.COORDINATOR),
+    ("delegue", "Karim", "Délégué", Role.DELEGATE),
+]
+DELEGATE_TERRITORIES = [(Level.REGION, "32"), (Level.COMMUNE, "13055")]
+
+
+@dataclass
+class DemoSummary:
+    workshop: Workshop
+    territories: int
+    participants: int
+    groups: int
+    notes: int
+    users: list[tuple[str, str]]
+
+
+@transaction.atomic
+def load() -> DemoSummary:
+    _territories()
+    carriers, supporters = _organisations()
+    _actor_types()
+    themes = _themes()
+    result = import_synthesis(SEED, slug=SLUG)
+    workshop = result.workshop
+    workshop.is_demo = True
+    workshop.is_public = True
+    workshop.save(update_fields=["is_demo", "is_public"])
+    workshop.carriers.set(carriers)
+    workshop.supporters.set(supporters)
+    users = _users()
+    participants = _participants(workshop)
+    groups = _groups(workshop, participants, animator=users["animateur"])
+    notes = _notes(workshop, themes)
+    return DemoSummary(
+        workshop=workshop,
+        territories=Territory.objects.count(),
+        participants=len(participants),
+        groups=len(groups),
+        notes=notes,
+        users=[(u.username, u.get_role_display()) for u in users.values()],
+    )
+
+
+def _territories() -> None:
+    regions = {code: _territory(Level.REGION, code, name, None) for code, name in REGIONS.items()}
+    departements = {
+        code: _territory(Level.DEPARTEMENT, code, name, regions[region])
+        for code, (name, region) in DEPARTEMENTS.items()
+    }
+    for code, name, dept in SITES:
+        _territory(Level.COMMUNE, code, name, departements[dept])
+
+
+def _territory(level, code, name, parent) -> Territory:
+    territory, _ = Territory.objects.update_or_create(
+        level=level, code=code, defaults={"name": name, "parent": parent}
+    )
+    return territory
+
+
+def _organisations() -> tuple[list[Organisation], list[Organisation]]:
+    carriers, supporters = [], []
+    for name, acronym, kind, is_carrier in ORGANISATIONS:
+        org, _ = Organisation.objects.update_or_create(
+            name=name, defaults={"acronym": acronym, "kind": kind}
+        )
+        (carriers if is_carrier else supporters).append(org)
+    return carriers, supporters
+
+
+def _actor_types() -> list[ActorType]:
+    return [
+        ActorType.objects.update_or_create(
+            name=name, defaults={"quote_label": label, "order": order}
+        )[0]
+        for order, (name, label, _share) in enumerate(ACTOR_TYPES, start=1)
+    ]
+
+
+def _themes() -> dict[str, Theme]:
+    return {name: Theme.objects.get_or_create(name=name)[0] for name in THEMES}
+
+
+def _users() -> dict[str, User]:
+    users = {}
+    for username, first, last, role in USERS:
+        user, created = User.objects.get_or_create(
+            username=username, defaults={"first_name": first, "last_name": last, "role": role}
+        )
+        if created:
+            user.set_password(PASSWORD)
+            user.save()
+        users[username] = user
+    delegate_territories = [
+        Territory.objects.get(level=level, code=code) for level, code in DELEGATE_TERRITORIES
+    ]
+    users["delegue"].territories.set(delegate_territories)
+    return users
+
+
+def _participants(workshop: Workshop) -> list[Participant]:
+    if workshop.participants.count() >= PARTICIPANTS:
+        return list(workshop.participants.select_related("actor_type", "territory"))
+    rng = random.Random(2021)  # noqa: S311 — demo data, reproducible on purpose
+    actor_types = {a.name: a for a in ActorType.objects.all()}
+    sites = list(Territory.objects.filter(level=Level.COMMUNE, code__in=[s[0] for s in SITES]))
+    people = []
+    for name, _label, share in ACTOR_TYPES:
+        for _ in range(share):
+            people.append(
+                Participant(
+                    workshop=workshop,
+                    actor_type=actor_types[name],
+                    territory=rng.choice(sites),
+                    first_name=rng.choice(FIRST_NAMES),
+                    last_name=rng.choice(LAST_NAMES),
+                )
+            )
+    workshop.participants.all().delete()
+    return Participant.objects.bulk_create(people)
+
+
+def _groups(workshop, participants, *, animator) -> list[WorkingGroup]:
+    """Round 1 mixes people at random; round 2 gathers peers by actor type."""
+    rng = random.Random(29)  # noqa: S311
+    rounds = list(workshop.rounds.order_by("order"))
+    groups = []
+    mixed = participants[:]
+    rng.shuffle(mixed)
+    groups += _fill(rounds[0], [mixed[i::GROUPS_PER_ROUND] for i in range(GROUPS_PER_ROUND)])
+    if len(rounds) > 1:
+        groups += _fill(rounds[1], _peer_split(participants))
+    for group in groups:
+        if group.number == 1:
+            group.animators.add(animator)
+    return groups
+
+
+def _peer_split(participants) -> list[list[Participant]]:
+    by_type: dict[ActorType, list[Participant]] = {}
+    for person in participants:
+        by_type.setdefault(person.actor_type, []).append(person)
+    buckets = sorted(by_type.values(), key=len, reverse=True)
+    while len(buckets) < GROUPS_PER_ROUND:  # the largest peer type is split in two
+        largest = buckets.pop(0)
+        half = len(largest) // 2
+        buckets += [largest[:half], largest[half:]]
+        buckets.sort(key=len, reverse=True)
+    return buckets
+
+
+def _fill(round_, member_lists) -> list[WorkingGroup]:
+    groups = []
+    for number, members in enumerate(member_lists, start=1):
+        types = {m.actor_type for m in members}
+        group, _ = WorkingGroup.objects.update_or_create(
+            round=round_,
+            number=number,
+            defaults={"actor_type": types.pop() if len(types) == 1 else None},
+        )
+        group.members.set(members)
+        groups.append(group)
+    return groups
+
+
+def _notes(workshop: Workshop, themes: dict[str, Theme]) -> int:
+    """Group notes that say, in each group's words, what each statement says."""
+    rng = random.Random(129)  # noqa: S311
+    statements = (
+        Statement.objects.filter(section__synthesis__workshop=workshop)
+        .select_related("section__question", "section__round", "speaker_actor_type")
+        .order_by("section__order", "order", "pk")
+    )
+    groups = {r.pk: list(r.groups.order_by("number")) for r in workshop.rounds.all()}
+    positions: dict[tuple[int, int], int] = {}
+    count = 0
+    for statement in statements:
+        section = statement.section
+        if section.question is None:
+            continue
+        round_groups = groups[section.round_id]
+        if statement.kind == Kind.QUOTE:
+            chosen = [_speaker_group(round_groups, statement.speaker_actor_type)]
+            texts = [statement.text]
+        else:
+            k = rng.choices(range(1, 9), weights=[3, 3, 3, 2, 2, 1, 1, 1])[0]
+            chosen = rng.sample(round_groups, min(k, len(round_groups)))
+            texts = [_variant(statement.text, rng) for _ in chosen]
+        notes = []
+        for group, text in zip(chosen, texts, strict=True):
+            key = (group.pk, section.question_id)
+            positions[key] = positions.get(key, 0) + 1
+            notes.append(_note(workshop, statement, section, group, text, positions[key]))
+        statement.sources.set(notes)
+        for note in notes:
+            note.themes.set(_themes_of(note.text, themes))
+        count += len(notes)
+    return count
+
+
+def _speaker_group(groups, actor_type) -> WorkingGroup:
+    return next(
+        (g for g in groups if g.actor_type_id == getattr(actor_type, "pk", None)), groups[0]
+    )
+
+
+def _note(workshop, statement, section, group, text, position) -> Contribution:
+    client_uuid = uuid.uuid5(
+        NOTES_NAMESPACE, f"{workshop.slug}/{section.order}/{statement.order}/{group.number}"
+    )
+    note, _ = Contribution.objects.update_or_create(
+        client_uuid=client_uuid,
+        defaults={
+            "group": group,
+            "question": section.question,
+            "kind": statement.kind,
+            "text": text[:5000],
+            "speaker_actor_type": statement.speaker_actor_type,
+            "position": position,
+        },
+    )
+    return note
+
+
+def _variant(text: str, rng: random.Random) -> str:
+    """One group's way of noting a statement: whole, its key phrases, its first
+    clause, or one of its sub-bullets."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    bullets = [markup.plain(line) for line in lines if line.lstrip().startswith("- ")]
+    first = markup.plain(lines[0]) if lines else markup.plain(text)
+    key_phrases = re.findall(r"\*\*(.+?)\*\*", text)
+    options = [first]
+    if key_phrases:
+        options.append(_sentence(", ".join(key_phrases)))
+    clause = re.split(r"[,;:]\s", first, maxsplit=1)[0]
+    if len(clause) > 25:
+        options.append(_sentence(clause))
+    if bullets:
+        options.append(rng.choice(bullets))
+    return rng.choice(options)
+
+
+def _sentence(text: str) -> str:
+    text = text.strip(" .…")
+    return text[:1].upper() + text[1:] + "."
+
+
+def _themes_of(text: str, themes: dict[str, Theme]) -> list[Theme]:
+    lowered = text.lower()
+    return [themes[name] for name, words in THEMES.items() if any(w in lowered for w in words)]

@@ -1,0 +1,20 @@
+from django.core.management.base import BaseCommand
+
+from atelier import demo
+
+
+class Command(BaseCommand):
+    help = "Charge l'atelier de démonstration (la synthèse de référence) et ses comptes."
+
+    def handle(self, *args, **options):
+        summary = demo.load()
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Démo prête : « {summary.workshop.title} » ({summary.workshop.slug}), "
+                f"{summary.territories} territoires, {summary.participants} participant·es, "
+                f"{summary.groups} groupes, {summary.notes} notes de groupe."
+            )
+        )
+        self.stdout.write(f"Comptes de démonstration (mot de passe : {demo.PASSWORD}) :")
+        for username, role in summary.users:
+            self.stdout.write(f"  - {username:<14} {role}")
