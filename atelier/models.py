@@ -100,9 +100,11 @@ class ActorType(models.Model):
 
     @property
     def quotes_heading(self):
-        """'Paroles d'agents' / 'Paroles de délégué.e du préfet', with French elision."""
+        """'Paroles d'agents' / 'Paroles de délégué.e du préfet', with French elision.
+
+        Not translated: it is part of the (French) synthesis text, like the statements."""
         label = self.quote_label or self.name.lower()
-        return _("Paroles %(of)s") % {"of": markup.de(label)}
+        return f"Paroles {markup.de(label)}"
 
 
 class Theme(models.Model):

@@ -342,7 +342,8 @@ class _Parser:
         order, expected = int(match[1]), len(self.rounds) + 1
         if order != expected:
             raise SynthesisFormatError(number, _round_order_message(order, expected))
-        title = (match[2] or "").strip() or _("Temps %(n)s") % {"n": order}
+        # No stored default: Round.label says "Temps n" in the reader's language.
+        title = (match[2] or "").strip()
         if len(title) > MAX_ROUND_TITLE:
             raise SynthesisFormatError(number, _("titre de temps trop long."))
         self._leave_section()
@@ -360,7 +361,7 @@ class _Parser:
         if len(title) > MAX_QUESTION_TITLE:
             raise SynthesisFormatError(number, _("titre de rubrique trop long."))
         if not self.rounds:  # a document without "TEMPS" parts has one round
-            self.rounds.append(ParsedRound(order=1, line=number, title=_("Temps 1")))
+            self.rounds.append(ParsedRound(order=1, line=number, title=""))
         self._leave_section()
         self.question = ParsedQuestion(title=title, kind=_kind_of(title), line=number)
         self.rounds[-1].questions.append(self.question)

@@ -1,34 +1,32 @@
-import os
-
 import pytest
-
-# Playwright's sync API runs an event loop in the test thread; Django would
-# otherwise refuse ORM calls made from the fixtures of browser tests.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture(autouse=True)
-def _plain_static_storage(settings, tmp_path):
+def _test_settings(settings, tmp_path):
     # The manifest storage needs collectstatic; tests use the finders instead.
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.MEDIA_ROOT = tmp_path / "media"
-    settings.SECURE_SSL_REDIRECT = False
     # The real hasher costs ~350 ms a password; tests create hundreds of users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Parallel workers must not flush each other's Redis keys.
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    from django.core.cache import cache
+
+    cache.clear()  # locmem caches of one process share their storage
 
 
 @pytest.fixture(autouse=True)
-def _clear_cache():
-    from django.core.cache import cache
+def _french():
+    # The locale middleware leaves the last request's language active in the
+    # thread; each test starts in French, the interface's first language.
+    from django.utils import translation
 
-    cache.clear()
+    translation.activate("fr")
     yield
-    cache.clear()
+    translation.activate("fr")
 
 
 @pytest.fixture
@@ -124,3 +122,25 @@ def as_user(client):
         return client
 
     return login
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    from .browser import CHROMIUM_ARGS, chromium_path
+
+    executable = chromium_path()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(locale="fr-FR", base_url=live_server.url)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
