@@ -1,6 +1,5 @@
 """Importing a synthesis written in the reference format (synthesis/importing.py)."""
 
-import os
 from datetime import date
 from pathlib import Path
 
@@ -8,6 +7,7 @@ import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 
+from atelier import demo
 from atelier.models import (
     ActorType,
     Contribution,
@@ -28,11 +28,17 @@ from synthesis.importing import (
 )
 from synthesis.models import Section, Statement, Status
 
-# CI clones the repository elsewhere but keeps `shared/` beside it.
-SEED = Path(
-    os.environ.get("ATELIER_SEED")
-    or settings.BASE_DIR.parent / "shared" / "seed" / "grand-atelier-atc-2021.md"
-)
+# The repository ships a copy of the reference document (the demo loads it);
+# the test below checks that it is still the reference, when shared/ is there.
+SEED = demo.SEED
+REFERENCE = settings.BASE_DIR.parent / "shared" / "seed" / "grand-atelier-atc-2021.md"
+
+
+def test_shipped_seed_is_the_reference_document():
+    if REFERENCE.exists():
+        assert SEED.read_bytes() == REFERENCE.read_bytes()
+    assert "GRAND ATELIER DE L'ATC" in SEED.read_text(encoding="utf-8")
+
 
 OTHER_DOCUMENT = """\
 Rencontre régionale des animateurs, hybride
