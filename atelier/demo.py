@@ -411,7 +411,7 @@ def _variant(text: str, rng: random.Random) -> str:
 
 
 def _sentence(text: str) -> str:
-    text = text.strip(" .…")
+    text = text.strip(" .…:;")
     return text[:1].upper() + text[1:] + "."
 
 

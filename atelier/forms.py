@@ -6,6 +6,9 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.cache import cache
 from django.utils.translation import gettext_lazy as _
 
+from . import markup
+from .models import NOTE_MAX_LENGTH, ActorType, Kind, Question, Theme
+
 
 class LoginForm(AuthenticationForm):
     """Django's login form, with a cap on repeated failures per account and address."""
@@ -42,3 +45,105 @@ class LoginForm(AuthenticationForm):
             raise
         cache.delete(key)
         return cleaned
+
+
+class NoteFieldsMixin:
+    """Text, kind and speaker, cleaned the same way for a new note and an edit."""
+
+    def clean_text(self):
+        text = markup.clean_text(self.cleaned_data.get("text", ""))
+        if not text:
+            raise forms.ValidationError(_("La note est vide."), code="empty")
+        return text
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("kind") != Kind.QUOTE:
+            cleaned["speaker_actor_type"] = None  # only quotes have a speaker
+        return cleaned
+
+
+def note_text_field():
+    return forms.CharField(
+        label=_("Note"),
+        max_length=NOTE_MAX_LENGTH,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={
+            "required": _("La note est vide."),
+            "max_length": _(
+                "La note dépasse %(limit_value)s caractères (elle en compte "
+                "%(show_value)s). Raccourcissez-la ou coupez-la en deux."
+            ),
+        },
+    )
+
+
+def kind_field():
+    return forms.ChoiceField(
+        label=_("Type"),
+        choices=Kind.choices,
+        error_messages={
+            "invalid_choice": _("Type de note inconnu."),
+            "required": _("Choisissez un type de note."),
+        },
+    )
+
+
+def speaker_field():
+    return forms.ModelChoiceField(
+        label=_("Qui parle ?"),
+        queryset=ActorType.objects.all(),
+        required=False,
+        empty_label=_("— type d'acteur —"),
+        error_messages={"invalid_choice": _("Type d'acteur inconnu.")},
+    )
+
+
+class NoteForm(NoteFieldsMixin, forms.Form):
+    client_uuid = forms.UUIDField(
+        widget=forms.HiddenInput,
+        error_messages={
+            "invalid": _("Identifiant de note invalide : rechargez la page."),
+            "required": _("Identifiant de note manquant : rechargez la page."),
+        },
+    )
+    question = forms.ModelChoiceField(
+        queryset=Question.objects.none(),
+        widget=forms.HiddenInput,
+        error_messages={
+            "invalid_choice": _("Cette consigne n'appartient pas à ce temps."),
+            "required": _("Consigne manquante."),
+        },
+    )
+    text = note_text_field()
+    kind = kind_field()
+    speaker_actor_type = speaker_field()
+
+    def __init__(self, *args, round, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["question"].queryset = round.questions.all()
+
+
+class NoteEditForm(NoteFieldsMixin, forms.Form):
+    text = note_text_field()
+    kind = kind_field()
+    speaker_actor_type = speaker_field()
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+class ThemeForm(forms.Form):
+    theme = forms.CharField(
+        label=_("Ajouter un thème"),
+        max_length=120,
+        error_messages={"required": _("Choisissez un thème.")},
+    )
+
+    def clean_theme(self):
+        name = self.cleaned_data["theme"].strip()
+        theme = Theme.objects.filter(name__iexact=name).first()
+        if theme is None:
+            raise forms.ValidationError(
+                _("Thème inconnu : choisissez un thème de la liste."), code="unknown"
+            )
+        return theme

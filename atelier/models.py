@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -169,6 +169,15 @@ class Workshop(models.Model):
         help_text=_("La synthèse publiée est lisible sans compte."),
     )
     is_demo = models.BooleanField(_("données de démonstration"), default=False)
+    current_round = models.ForeignKey(
+        "Round",
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("temps en cours"),
+        help_text=_("Le temps que la vue d'ensemble suit pendant l'atelier."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = WorkshopQuerySet.as_manager()
@@ -184,6 +193,12 @@ class Workshop(models.Model):
 
     def get_absolute_url(self):
         return reverse("workshop", args=[self.slug])
+
+    def live_round(self):
+        """The round the facilitators follow: the one set as current, else the first."""
+        if self.current_round_id:
+            return self.current_round
+        return self.rounds.order_by("order").first()
 
 
 class GroupingMode(models.TextChoices):
@@ -321,10 +336,59 @@ class WorkingGroup(models.Model):
     def __str__(self):
         return _("Groupe %(n)s") % {"n": self.number}
 
+    def get_absolute_url(self):
+        return reverse("board", args=[self.pk])
+
+    def add_note(self, *, client_uuid, question, kind, text, speaker_actor_type=None, author=None):
+        """Store a note once per client UUID: a retry, a double click or fifty
+        parallel posts of the same note all return the one stored row.
+
+        Returns (note, created). Raises UUIDReused when the UUID belongs to a
+        note of another group (never silently merged).
+        """
+        candidate = Contribution(
+            group=self,
+            question=question,
+            kind=kind,
+            text=text,
+            author=author,
+            speaker_actor_type=speaker_actor_type if kind == Kind.QUOTE else None,
+            client_uuid=client_uuid,
+            created_at=timezone.now(),
+        )
+        # ON CONFLICT DO NOTHING: no exception, no savepoint, one statement.
+        Contribution.objects.bulk_create([candidate], ignore_conflicts=True)
+        note = Contribution.objects.select_related("speaker_actor_type").get(
+            client_uuid=client_uuid
+        )
+        if note.group_id != self.pk:
+            raise UUIDReused
+        created = note.created_at == candidate.created_at
+        if created:  # a new note has no themes yet: spare the query
+            note._prefetched_objects_cache = {"themes": Theme.objects.none()}
+        return note, created
+
+    def changes_since(self, since):
+        """Notes of this group changed after `since`, deleted ones included."""
+        return (
+            self.contributions.filter(updated_at__gt=since)
+            .select_related("speaker_actor_type")
+            .prefetch_related("themes")
+            .board_order()
+        )
+
+
+class UUIDReused(Exception):
+    """A client UUID already names a note of another group."""
+
 
 class ContributionQuerySet(models.QuerySet):
     def alive(self):
         return self.filter(deleted_at__isnull=True)
+
+    def board_order(self):
+        # Notes never moved have no position and follow, in the order typed.
+        return self.order_by(F("position").asc(nulls_last=True), "created_at", "pk")
 
 
 class Contribution(models.Model):
@@ -345,7 +409,7 @@ class Contribution(models.Model):
     themes = models.ManyToManyField(
         Theme, blank=True, related_name="contributions", verbose_name=_("thèmes")
     )
-    position = models.PositiveIntegerField(_("position"), default=0)
+    position = models.PositiveIntegerField(_("position"), null=True, blank=True)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         models.SET_NULL,
@@ -366,8 +430,9 @@ class Contribution(models.Model):
         verbose_name = _("contribution")
         verbose_name_plural = _("contributions")
         # Positions are not unique: two animators adding notes at once would
-        # otherwise collide; ties are broken by creation time.
-        ordering = ["group", "question", "position", "created_at"]
+        # otherwise collide. A new note has none and goes last; positions are
+        # given to a question's notes the first time one of them is moved.
+        ordering = ["group", "question", F("position").asc(nulls_last=True), "created_at"]
         indexes = [
             models.Index(fields=["group", "question", "position"]),
             models.Index(fields=["question", "kind"]),
@@ -391,6 +456,38 @@ class Contribution(models.Model):
             raise ValidationError(
                 {"speaker_actor_type": _("Seule une parole d'acteur a un type d'orateur·rice.")}
             )
+
+    def edit(self, *, version, **fields):
+        """Apply an edit made on `version`. False when somebody saved the note in
+        between: the caller shows both texts instead of overwriting."""
+        changed = Contribution.objects.filter(
+            pk=self.pk, version=version, deleted_at__isnull=True
+        ).update(version=F("version") + 1, updated_at=timezone.now(), **fields)
+        return changed == 1
+
+    def move(self, offset):
+        """Move the note `offset` places among its question's notes (-1: up)."""
+        siblings = list(
+            Contribution.objects.alive()
+            .filter(group_id=self.group_id, question_id=self.question_id)
+            .board_order()
+            .only("pk", "position", "updated_at")
+        )
+        index = next(i for i, note in enumerate(siblings) if note.pk == self.pk)
+        target = index + offset
+        if not 0 <= target < len(siblings):
+            return False
+        siblings.insert(target, siblings.pop(index))
+        now = timezone.now()
+        for position, note in enumerate(siblings, start=1):
+            note.position, note.updated_at = position, now
+        Contribution.objects.bulk_update(siblings, ["position", "updated_at"])
+        return True
+
+    def touch(self):
+        """Mark the note changed (themes edited) so other boards pick it up."""
+        self.updated_at = timezone.now()
+        Contribution.objects.filter(pk=self.pk).update(updated_at=self.updated_at)
 
     def soft_delete(self):
         self.deleted_at = timezone.now()

@@ -80,3 +80,76 @@ def get_readable_synthesis_or_404(user, slug):
     if not public and not workshops_of(user).filter(pk=synthesis.workshop_id).exists():
         raise Http404
     return synthesis
+
+
+def _group_with_rights(user, group_id):
+    """The group, annotated with the user's relation to it, in one query."""
+    from django.db.models import Exists, OuterRef
+
+    from .models import WorkingGroup
+
+    animates_workshop = WorkingGroup.objects.filter(
+        round__workshop=OuterRef("round__workshop"), animators=user
+    )
+    return (
+        WorkingGroup.objects.select_related("round__workshop", "actor_type")
+        .annotate(
+            is_animator=Exists(
+                WorkingGroup.animators.through.objects.filter(
+                    workinggroup=OuterRef("pk"), user=user
+                )
+            ),
+            animates_workshop=Exists(animates_workshop),
+        )
+        .filter(pk=group_id)
+        .first()
+    )
+
+
+def get_group_for_reader(user, group_id):
+    """A group's board may be read by coordinators and by every animator of
+    the workshop (they help each other during the day); others get 404."""
+    group = _group_with_rights(user, group_id)
+    if group is None or not (is_coordinator(user) or group.animates_workshop):
+        raise Http404
+    group.can_write = is_coordinator(user) or group.is_animator
+    return group
+
+
+def get_group_for_writer(user, group_id):
+    """Only the group's animators and coordinators write; fellow animators of
+    the workshop may look (403), others do not see the group exists (404)."""
+    group = get_group_for_reader(user, group_id)
+    if not group.can_write:
+        raise PermissionDenied
+    return group
+
+
+def get_note_for_writer(user, note_id):
+    from .models import Contribution
+
+    group_id = Contribution.objects.filter(pk=note_id).values_list("group_id", flat=True).first()
+    if group_id is None:
+        raise Http404
+    group = get_group_for_writer(user, group_id)
+    note = (
+        Contribution.objects.select_related("speaker_actor_type", "question")
+        .prefetch_related("themes")
+        .get(pk=note_id)
+    )
+    note.group = group
+    return note
+
+
+def get_workshop_for_facilitator(user, slug):
+    """The live overview: coordinators, and the animators of the workshop."""
+    from .models import Workshop
+
+    workshop = Workshop.objects.filter(slug=slug).first()
+    if workshop is None:
+        raise Http404
+    if is_coordinator(user):
+        return workshop
+    if user.is_authenticated and workshop.rounds.filter(groups__animators=user).exists():
+        return workshop
+    raise Http404

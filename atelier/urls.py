@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.static import serve
 
+from . import board_views as board
 from . import views
 
 urlpatterns = [
@@ -12,6 +13,24 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("health/", views.health, name="health"),
     path("ateliers/<slug:slug>/", views.workshop, name="workshop"),
+    path("ateliers/<slug:slug>/direct/", board.overview, name="overview"),
+    path("ateliers/<slug:slug>/direct/temps/", board.overview_round, name="overview_round"),
+    path("groupes/<int:group_id>/", board.board, name="board"),
+    path("groupes/<int:group_id>/notes/", board.note_create, name="note_create"),
+    path("groupes/<int:group_id>/changements/", board.board_changes, name="board_changes"),
+    path("notes/<int:note_id>/", board.note_detail, name="note_detail"),
+    path("notes/<int:note_id>/modifier/", board.note_edit, name="note_edit"),
+    path("notes/<int:note_id>/supprimer/", board.note_delete, name="note_delete"),
+    path("notes/<int:note_id>/retablir/", board.note_restore, name="note_restore"),
+    path("notes/<int:note_id>/deplacer/", board.note_move, name="note_move"),
+    path("notes/<int:note_id>/themes/", board.note_theme_add, name="note_theme_add"),
+    path(
+        "notes/<int:note_id>/themes/<int:theme_id>/retirer/",
+        board.note_theme_remove,
+        name="note_theme_remove",
+    ),
+    path("apercu/", board.markup_preview, name="markup_preview"),
+    path("sw.js", board.service_worker, name="service_worker"),
     path("", include("synthesis.urls")),
     path("admin/", admin.site.urls),
     # Logos are public (they appear on public syntheses); every other media

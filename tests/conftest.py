@@ -97,11 +97,13 @@ def world(db):
             statement=statement,
         )
 
+    theme = f.ThemeFactory(name="Thème matrice")
     a = workshop("A", commune_a, [users.animator, users.other_animator])
     b = workshop("B", dept_b, [users.animator_elsewhere])
     national = workshop("N", None, [], public=True)
     return SimpleNamespace(
         users=users,
+        theme=theme,
         a=a,
         b=b,
         national=national,

@@ -6,6 +6,7 @@ each role the status code plus what the answer must and must not contain.
 a new view cannot ship without saying who may see it.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
@@ -34,10 +35,12 @@ class Expect:
 
 @dataclass
 class Row:
-    url: callable  # world -> path
+    url: Callable  # world -> path
     expect: dict[str, Expect]
     method: str = "get"
-    data: dict = field(default_factory=dict)
+    data: dict | Callable = field(default_factory=dict)  # or world -> dict
+    htmx: bool = False
+    effect: Callable | None = None  # (world, role) -> None, asserts on the database
 
 
 def everyone(status, **kwargs):
@@ -49,6 +52,49 @@ def login_redirect():
 
 
 SECRET_B = ("Atelier B", "Énoncé secret B", "Note secrète B")
+WRITERS = ["animator", "coordinator", "superuser"]
+WORKSHOP_ANIMATORS = ["animator", "other_animator"]
+STRANGERS = ["animator_elsewhere", "delegate_a", "delegate_b"]
+LOGGED_OUT = ["anonymous", "deactivated"]
+
+
+def group_rights(*, writer, reader=None, stranger=None, logged_out=None):
+    """The usual rows of a group's board: writers, the other animator of the
+    workshop (reads only), strangers (404) and logged-out people (to login)."""
+    expect = {role: writer for role in WRITERS}
+    expect["other_animator"] = reader or Expect(403, excludes=("Note secrète A1",))
+    for role in STRANGERS:
+        expect[role] = stranger or Expect(404, excludes=("Note secrète A1",))
+    for role in LOGGED_OUT:
+        expect[role] = logged_out or Expect(302, excludes=("Note secrète A1",))
+    return expect
+
+
+def note_a1(w):
+    return w.a.notes[0]
+
+
+def created_only_by_writers(w, role):
+    from atelier.models import Contribution
+
+    created = Contribution.objects.filter(text="Note de la matrice").exists()
+    assert created == (role in WRITERS)
+
+
+def deleted_only_by_writers(w, role):
+    note_a1(w).refresh_from_db()
+    assert (note_a1(w).deleted_at is not None) == (role in WRITERS)
+
+
+def themed_only_by_writers(w, role):
+    assert note_a1(w).themes.filter(pk=w.theme.pk).exists() == (role in WRITERS)
+
+
+def round_switched_only_by_coordinators(w, role):
+    w.a.workshop.refresh_from_db()
+    switched = w.a.workshop.current_round_id == w.a.round.pk
+    assert switched == (role in ["coordinator", "superuser"])
+
 
 MATRIX = {
     "home": Row(
@@ -103,6 +149,117 @@ MATRIX = {
             },
         },
     ),
+    "board": Row(
+        lambda w: f"/groupes/{w.a.groups[0].pk}/",
+        group_rights(
+            writer=Expect(200, contains=("Note secrète A1", "Nouvelle note"), excludes=SECRET_B),
+            reader=Expect(
+                200,
+                contains=("Note secrète A1", "Lecture seule"),
+                excludes=("Nouvelle note", "Supprimer"),
+            ),
+        ),
+    ),
+    "note_create": Row(
+        lambda w: f"/groupes/{w.a.groups[0].pk}/notes/",
+        group_rights(writer=Expect(201, contains=("Note de la matrice",))),
+        method="post",
+        htmx=True,
+        effect=created_only_by_writers,
+        data=lambda w: {
+            "client_uuid": "6f1c1d3e-8a6b-4d84-9a3c-2b2a7d9b0c11",
+            "question": w.a.question.pk,
+            "kind": "obstacle",
+            "text": "Note de la matrice",
+        },
+    ),
+    "board_changes": Row(
+        lambda w: f"/groupes/{w.a.groups[0].pk}/changements/?since=2000-01-01T00:00:00",
+        group_rights(
+            writer=Expect(200, contains=("Note secrète A1",), excludes=SECRET_B),
+            reader=Expect(200, contains=("Note secrète A1",), excludes=SECRET_B),
+        ),
+    ),
+    "note_detail": Row(
+        lambda w: f"/notes/{note_a1(w).pk}/",
+        group_rights(writer=Expect(200, contains=("Note secrète A1",))),
+        htmx=True,
+    ),
+    "note_edit": Row(
+        lambda w: f"/notes/{note_a1(w).pk}/modifier/",
+        group_rights(writer=Expect(200, contains=("Note secrète A1", "Texte de la note"))),
+    ),
+    "note_delete": Row(
+        lambda w: f"/notes/{note_a1(w).pk}/supprimer/",
+        group_rights(writer=Expect(200, contains=("Note supprimée", "Annuler la suppression"))),
+        method="post",
+        htmx=True,
+        effect=deleted_only_by_writers,
+    ),
+    "note_restore": Row(
+        lambda w: f"/notes/{note_a1(w).pk}/retablir/",
+        group_rights(writer=Expect(200, contains=("Note secrète A1",))),
+        method="post",
+        htmx=True,
+    ),
+    "note_move": Row(
+        lambda w: f"/notes/{note_a1(w).pk}/deplacer/",
+        group_rights(writer=Expect(200, contains=("Note secrète A1",))),
+        method="post",
+        htmx=True,
+        data={"direction": "down"},
+    ),
+    "note_theme_add": Row(
+        lambda w: f"/notes/{note_a1(w).pk}/themes/",
+        group_rights(writer=Expect(200, contains=("Thème matrice",))),
+        method="post",
+        htmx=True,
+        data={"theme": "Thème matrice"},
+        effect=themed_only_by_writers,
+    ),
+    "note_theme_remove": Row(
+        lambda w: f"/notes/{note_a1(w).pk}/themes/{w.theme.pk}/retirer/",
+        group_rights(writer=Expect(200, contains=("aucun",))),
+        method="post",
+        htmx=True,
+    ),
+    "markup_preview": Row(
+        lambda w: "/apercu/",
+        {
+            **everyone(200, contains=("<strong>gras</strong>",)),
+            "anonymous": Expect(302),
+            "deactivated": Expect(302),
+        },
+        method="post",
+        data={"text": "**gras**"},
+    ),
+    "overview": Row(
+        lambda w: f"/ateliers/{w.a.workshop.slug}/direct/",
+        {
+            **{
+                role: Expect(
+                    200, contains=("en direct", "Note secrète A1", "Groupe 2"), excludes=SECRET_B
+                )
+                for role in [*WORKSHOP_ANIMATORS, "coordinator", "superuser"]
+            },
+            **{role: Expect(404, excludes=("Note secrète A1",)) for role in STRANGERS},
+            **{role: Expect(302) for role in LOGGED_OUT},
+        },
+    ),
+    "overview_round": Row(
+        lambda w: f"/ateliers/{w.a.workshop.slug}/direct/temps/",
+        {
+            "coordinator": Expect(302),
+            "superuser": Expect(302),
+            **{role: Expect(403) for role in WORKSHOP_ANIMATORS},
+            **{role: Expect(404) for role in STRANGERS},
+            **{role: Expect(302) for role in LOGGED_OUT},
+        },
+        method="post",
+        data=lambda w: {"round": w.a.round.pk},
+        effect=round_switched_only_by_coordinators,
+    ),
+    "service_worker": Row(lambda w: "/sw.js", everyone(200, contains=("atelier-pages",))),
     # The admin is one row: its dozens of patterns share one gate, the admin site's
     # has_permission, which lets coordinators and superusers in and nobody else.
     "admin:*": Row(
@@ -159,13 +316,17 @@ def test_role_against_view(world, as_user, name, role):
     expect = row.expect[role]
     user = None if role == "anonymous" else getattr(world.users, role)
     client = as_user(user)
-    response = getattr(client, row.method)(row.url(world), row.data)
+    data = row.data(world) if callable(row.data) else row.data
+    headers = {"HX-Request": "true"} if row.htmx else {}
+    response = getattr(client, row.method)(row.url(world), data, headers=headers)
     assert response.status_code == expect.status, (name, role)
-    body = response.content.decode()
+    body = b"".join(response).decode() if response.streaming else response.content.decode()
     for text in expect.contains:
         assert text in body, (name, role, text)
     for text in expect.excludes:
         assert text not in body, (name, role, text)
+    if row.effect is not None:
+        row.effect(world, role)
 
 
 def test_every_row_lists_every_role():

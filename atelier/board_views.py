@@ -1,0 +1,383 @@
+"""The group board (live note-taking) and the facilitators' overview.
+
+Every write answers three ways: an htmx partial, a plain redirect when
+JavaScript is off, and for the offline outbox (X-Outbox header) JSON errors.
+"""
+
+import uuid
+from datetime import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.staticfiles import finders
+from django.db.models import Prefetch
+from django.http import FileResponse, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from . import markup, permissions
+from . import overview as overview_data
+from .forms import NoteEditForm, NoteForm, ThemeForm
+from .models import ActorType, Contribution, Theme, UUIDReused
+
+BOARD = "atelier/board.html"
+POLL_SECONDS = 3
+
+
+def _question_notes(group):
+    notes = (
+        Contribution.objects.alive()
+        .filter(group=group)
+        .board_order()
+        .select_related("speaker_actor_type")
+        .prefetch_related("themes")
+    )
+    return group.round.questions.order_by("order").prefetch_related(
+        Prefetch("contributions", queryset=notes, to_attr="notes")
+    )
+
+
+def _board_context(request, group, *, failed=None, deleted=None):
+    """Everything the board page needs; `failed` is a NoteForm with errors."""
+    read_only = not group.can_write or "lecture" in request.GET
+    questions = list(_question_notes(group))
+    for question in questions:
+        if failed is not None and str(failed.data.get("question")) == str(question.pk):
+            question.form = failed
+        else:
+            question.form = NoteForm(
+                round=group.round,
+                initial={
+                    "client_uuid": uuid.uuid4(),
+                    "question": question.pk,
+                    "kind": question.default_kind,
+                },
+            )
+    return {
+        "group": group,
+        "workshop": group.round.workshop,
+        "questions": questions,
+        "can_write": not read_only,
+        "actor_types": ActorType.objects.all(),
+        "themes": Theme.objects.all() if not read_only else [],
+        "cursor": timezone.now().isoformat(),
+        "poll_seconds": POLL_SECONDS,
+        "deleted": deleted,
+        "board_messages": _script_messages(),
+    }
+
+
+def _script_messages():
+    """The board script's sentences, translated here like the rest of the page."""
+    return {
+        "empty": _("La note est vide."),
+        "too_long": _(
+            "La note dépasse 5000 caractères (elle en compte {n}). "
+            "Raccourcissez-la ou coupez-la en deux."
+        ),
+        "pending_label": _("pas encore enregistrée"),
+        "pending_one": _("1 note pas encore enregistrée"),
+        "pending_many": _("{n} notes pas encore enregistrées"),
+        "session": _(
+            "enregistrement refusé : reconnectez-vous dans un autre onglet, vos notes attendent ici"
+        ),
+        "server": _("le serveur ne répond pas, nouvel essai automatique"),
+        "refused_label": _("Refusée :"),
+        "refused": _("la note a été refusée."),
+    }
+
+
+@login_required
+@vary_on_headers("HX-Request")
+def board(request, group_id):
+    group = permissions.get_group_for_reader(request.user, group_id)
+    deleted = None
+    if group.can_write and request.GET.get("supprimee", "").isdigit():
+        deleted = group.contributions.filter(
+            pk=request.GET["supprimee"], deleted_at__isnull=False
+        ).first()
+    return render(request, BOARD, _board_context(request, group, deleted=deleted))
+
+
+@login_required
+@require_GET
+def board_changes(request, group_id):
+    """Notes changed since `since`, as note partials; the client merges them."""
+    group = permissions.get_group_for_reader(request.user, group_id)
+    now = timezone.now()
+    try:
+        since = datetime.fromisoformat(request.GET.get("since", ""))
+    except ValueError:
+        since = now
+    if timezone.is_naive(since):
+        since = timezone.make_aware(since)
+    notes = group.changes_since(since)
+    response = render(
+        request,
+        "atelier/board_changes.html",
+        {
+            "notes": notes,
+            "can_write": group.can_write and "lecture" not in request.GET,
+        },
+    )
+    response["X-Board-Cursor"] = now.isoformat()
+    return response
+
+
+def _note_response(request, note, *, status=200, template="note"):
+    return render(
+        request,
+        f"{BOARD}#{template}",
+        {"note": note, "can_write": True, "actor_types": ActorType.objects.all()},
+        status=status,
+    )
+
+
+def _back_to(note_or_group, anchor=None):
+    group = getattr(note_or_group, "group", note_or_group)
+    url = reverse("board", args=[group.pk])
+    return redirect(f"{url}#{anchor}" if anchor else url)
+
+
+@login_required
+@require_POST
+def note_create(request, group_id):
+    group = permissions.get_group_for_writer(request.user, group_id)
+    form = NoteForm(request.POST, round=group.round)
+    outbox = "X-Outbox" in request.headers
+    if not form.is_valid():
+        if outbox:
+            return JsonResponse({"errors": _messages(form)}, status=400)
+        return render(request, BOARD, _board_context(request, group, failed=form), status=400)
+    try:
+        note, created = group.add_note(author=request.user, **form.cleaned_data)
+    except UUIDReused:
+        message = _("Cet identifiant de note est déjà utilisé ailleurs : rechargez la page.")
+        if outbox:
+            return JsonResponse({"errors": {"text": [message]}}, status=409)
+        form.add_error("text", message)
+        return render(request, BOARD, _board_context(request, group, failed=form), status=409)
+    if not (request.htmx or outbox):
+        return _back_to(group, f"note-{note.pk}")
+    return render(
+        request, f"{BOARD}#note", {"note": note, "can_write": True}, status=201 if created else 200
+    )
+
+
+def _messages(form):
+    return {field: [str(e) for e in errors] for field, errors in form.errors.items()}
+
+
+@login_required
+@vary_on_headers("HX-Request")
+def note_detail(request, note_id):
+    """The note as shown on the board (used to cancel an edit)."""
+    note = permissions.get_note_for_writer(request.user, note_id)
+    if not request.htmx:
+        return _back_to(note, f"note-{note.pk}")
+    return _note_response(request, note)
+
+
+@login_required
+@vary_on_headers("HX-Request")
+def note_edit(request, note_id):
+    note = permissions.get_note_for_writer(request.user, note_id)
+    if request.method != "POST":
+        form = NoteEditForm(
+            initial={
+                "text": note.text,
+                "kind": note.kind,
+                "speaker_actor_type": note.speaker_actor_type_id,
+                "version": note.version,
+            }
+        )
+        return _edit_response(request, note, form)
+    form = NoteEditForm(request.POST)
+    if not form.is_valid():
+        return _edit_response(request, note, form, status=400)
+    data = form.cleaned_data
+    fields = {
+        "text": data["text"],
+        "kind": data["kind"],
+        "speaker_actor_type": data["speaker_actor_type"],
+    }
+    if not note.edit(version=data["version"], **fields):
+        return _conflict_response(request, note, form)
+    note.refresh_from_db()
+    if not request.htmx:
+        return _back_to(note, f"note-{note.pk}")
+    return _note_response(request, note)
+
+
+def _edit_response(request, note, form, *, status=200, theme_form=None):
+    context = {
+        "note": note,
+        "form": form,
+        "theme_form": theme_form or ThemeForm(),
+        "themes": Theme.objects.all(),
+        "can_write": True,
+    }
+    if request.htmx:
+        return render(request, f"{BOARD}#note-edit", context, status=status)
+    return render(request, "atelier/note_edit.html", context, status=status)
+
+
+def _conflict_response(request, note, form):
+    """Somebody saved the note since this edit began: show both texts."""
+    current = Contribution.objects.select_related("speaker_actor_type").get(pk=note.pk)
+    mine = NoteEditForm(initial={**form.cleaned_data, "version": current.version})
+    context = {
+        "note": current,
+        "mine": form.cleaned_data["text"],
+        "form": mine,
+        "can_write": True,
+        "deleted": current.deleted_at is not None,
+    }
+    template = f"{BOARD}#note-conflict" if request.htmx else "atelier/note_conflict.html"
+    return render(request, template, context, status=409)
+
+
+@login_required
+@require_POST
+def note_delete(request, note_id):
+    note = permissions.get_note_for_writer(request.user, note_id)
+    note.soft_delete()
+    if not request.htmx:
+        url = reverse("board", args=[note.group.pk])
+        return redirect(f"{url}?supprimee={note.pk}#notes-q{note.question_id}")
+    return _note_response(request, note, template="note-deleted")
+
+
+@login_required
+@require_POST
+def note_restore(request, note_id):
+    note = permissions.get_note_for_writer(request.user, note_id)
+    note.restore()
+    if not request.htmx:
+        messages.success(request, _("La note est rétablie."))
+        return _back_to(note, f"note-{note.pk}")
+    return _note_response(request, note)
+
+
+@login_required
+@require_POST
+def note_move(request, note_id):
+    note = permissions.get_note_for_writer(request.user, note_id)
+    offset = {"up": -1, "down": 1}.get(request.POST.get("direction"))
+    if offset is not None:
+        note.move(offset)
+    if not request.htmx:
+        return _back_to(note, f"note-{note.pk}")
+    group = note.group
+    question = next(q for q in _question_notes(group) if q.pk == note.question_id)
+    return render(
+        request,
+        f"{BOARD}#question-notes",
+        {
+            "question": question,
+            "group": group,
+            "can_write": True,
+            "moved": note.pk,
+            "direction": request.POST.get("direction"),
+        },
+    )
+
+
+@login_required
+@require_POST
+def note_theme_add(request, note_id):
+    note = permissions.get_note_for_writer(request.user, note_id)
+    theme_form = ThemeForm(request.POST)
+    if theme_form.is_valid():
+        note.themes.add(theme_form.cleaned_data["theme"])
+        note.touch()
+        theme_form = ThemeForm()
+    elif not request.htmx:
+        return _edit_response(
+            request, note, _fresh_edit_form(note), theme_form=theme_form, status=400
+        )
+    if not request.htmx:
+        return redirect("note_edit", note.pk)
+    note = permissions.get_note_for_writer(request.user, note_id)
+    return render(
+        request,
+        f"{BOARD}#note-themes",
+        {"note": note, "theme_form": theme_form, "themes": Theme.objects.all()},
+        status=200 if theme_form.is_bound is False else 400,
+    )
+
+
+@login_required
+@require_POST
+def note_theme_remove(request, note_id, theme_id):
+    note = permissions.get_note_for_writer(request.user, note_id)
+    note.themes.remove(theme_id)
+    note.touch()
+    if not request.htmx:
+        return redirect("note_edit", note.pk)
+    note = permissions.get_note_for_writer(request.user, note_id)
+    return render(
+        request,
+        f"{BOARD}#note-themes",
+        {"note": note, "theme_form": ThemeForm(), "themes": Theme.objects.all()},
+    )
+
+
+def _fresh_edit_form(note):
+    return NoteEditForm(
+        initial={
+            "text": note.text,
+            "kind": note.kind,
+            "speaker_actor_type": note.speaker_actor_type_id,
+            "version": note.version,
+        }
+    )
+
+
+@login_required
+@require_POST
+def markup_preview(request):
+    """What the light markup will look like (the same renderer as the pages)."""
+    text = markup.clean_text(request.POST.get("text", ""))[:10_000]
+    return HttpResponse(markup.render(text) if text else "")
+
+
+@login_required
+@vary_on_headers("HX-Request")
+def overview(request, slug):
+    workshop = permissions.get_workshop_for_facilitator(request.user, slug)
+    context = overview_data.build(workshop, request.GET.get("temps"))
+    context["can_switch"] = permissions.is_coordinator(request.user)
+    template = "atelier/overview.html#grid" if request.htmx else "atelier/overview.html"
+    return render(request, template, context)
+
+
+@login_required
+@require_POST
+def overview_round(request, slug):
+    workshop = permissions.get_workshop_for_facilitator(request.user, slug)
+    permissions.require_coordinator(request.user)
+    round_ = workshop.rounds.filter(pk=request.POST.get("round")).first()
+    if round_ is not None:
+        workshop.current_round = round_
+        workshop.save(update_fields=["current_round"])
+        messages.success(
+            request, _("%(round)s est maintenant le temps en cours.") % {"round": round_.label}
+        )
+    return redirect("overview", workshop.slug)
+
+
+@never_cache
+def service_worker(request):
+    """Served from the root so that it may keep the boards readable offline."""
+    response = FileResponse(
+        open(finders.find("js/sw.js"), "rb"),  # noqa: SIM115
+        content_type="application/javascript",
+    )
+    response["Service-Worker-Allowed"] = "/"
+    return response
