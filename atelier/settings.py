@@ -93,6 +93,9 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
+    # Tests use a file too: an in-memory database locks whole tables, which is
+    # not how the embedded default behaves when several requests write at once.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test-atelier.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="")

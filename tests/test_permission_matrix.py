@@ -61,7 +61,7 @@ LOGGED_OUT = ["anonymous", "deactivated"]
 def group_rights(*, writer, reader=None, stranger=None, logged_out=None):
     """The usual rows of a group's board: writers, the other animator of the
     workshop (reads only), strangers (404) and logged-out people (to login)."""
-    expect = {role: writer for role in WRITERS}
+    expect = dict.fromkeys(WRITERS, writer)
     expect["other_animator"] = reader or Expect(403, excludes=("Note secrète A1",))
     for role in STRANGERS:
         expect[role] = stranger or Expect(404, excludes=("Note secrète A1",))

@@ -1,0 +1,404 @@
+"""The group board's views: saving exactly once, editing without overwriting,
+and refusing bad input with a French message beside the field."""
+
+import threading
+import uuid
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from atelier.models import Contribution, Kind
+
+from . import factories as f
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HX-Request": "true"}
+OUTBOX = {"HX-Request": "true", "X-Outbox": "1"}
+
+
+@pytest.fixture
+def board(world, as_user):
+    """The animator's client on group A1, with the URL and a valid note."""
+    client = as_user(world.users.animator)
+    group = world.a.groups[0]
+
+    def note(**overrides):
+        return {
+            "client_uuid": str(uuid.uuid4()),
+            "question": world.a.question.pk,
+            "kind": Kind.OBSTACLE,
+            "text": "Le manque de temps",
+            **overrides,
+        }
+
+    return client, group, f"/groupes/{group.pk}/notes/", note
+
+
+def test_a_note_is_saved_and_returned_ready_to_show(board):
+    client, group, url, note = board
+    response = client.post(url, note(text="Le **manque** de temps"), headers=HTMX)
+    assert response.status_code == 201
+    assert "Le <strong>manque</strong> de temps" in response.content.decode()
+    saved = Contribution.objects.get(text="Le **manque** de temps")
+    assert (saved.group, saved.kind, saved.author.username) == (group, Kind.OBSTACLE, "anim")
+
+
+def test_without_javascript_a_saved_note_redirects_to_the_board(board):
+    client, group, url, note = board
+    response = client.post(url, note())
+    assert response.status_code == 302
+    assert response.url.startswith(f"/groupes/{group.pk}/#note-")
+
+
+def test_the_same_uuid_posted_twice_gives_one_note(board):
+    client, group, url, note = board
+    data = note()
+    first = client.post(url, data, headers=HTMX)
+    second = client.post(url, data, headers=HTMX)
+    assert (first.status_code, second.status_code) == (201, 200)
+    assert Contribution.objects.filter(client_uuid=data["client_uuid"]).count() == 1
+    note = Contribution.objects.get(client_uuid=data["client_uuid"])
+    for response in (first, second):
+        assert f'id="note-{note.pk}"' in response.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_uuid_posted_concurrently_gives_one_note(world):
+    data = {
+        "client_uuid": str(uuid.uuid4()),
+        "question": world.a.question.pk,
+        "kind": Kind.OBSTACLE,
+        "text": "Cinquante fois la même note",
+    }
+    url = f"/groupes/{world.a.groups[0].pk}/notes/"
+    statuses, start = [], threading.Barrier(20, timeout=30)
+
+    def post():
+        client = Client()
+        client.force_login(world.users.animator)
+        start.wait()
+        statuses.append(client.post(url, data, headers=HTMX).status_code)
+        connection.close()
+
+    threads = [threading.Thread(target=post) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses.count(201) == 1 and statuses.count(200) == 19
+    assert Contribution.objects.filter(text="Cinquante fois la même note").count() == 1
+
+
+def test_a_uuid_of_another_groups_note_is_refused(board, world):
+    client, group, url, note = board
+    other = world.a.notes[1]  # group A2's note
+    response = client.post(
+        url, note(client_uuid=str(other.client_uuid), text="Intrus"), headers=OUTBOX
+    )
+    assert response.status_code == 409
+    assert "déjà utilisé" in response.json()["errors"]["text"][0]
+    other.refresh_from_db()
+    assert other.text == "Note secrète A2" and other.group == world.a.groups[1]
+    assert not Contribution.objects.filter(text="Intrus").exists()
+
+
+BAD_INPUT = [
+    ({"text": ""}, "text", "La note est vide."),
+    ({"text": "   \n\t "}, "text", "La note est vide."),
+    ({"text": "x" * 5001}, "text", "dépasse 5000 caractères"),
+    ({"kind": "rumeur"}, "kind", "Type de note inconnu."),
+    (
+        {"speaker_actor_type": "999999", "kind": "quote"},
+        "speaker_actor_type",
+        "Type d'acteur inconnu.",
+    ),
+    ({"client_uuid": "pas-un-uuid"}, "client_uuid", "Identifiant de note invalide"),
+]
+
+
+@pytest.mark.parametrize(("overrides", "field", "message"), BAD_INPUT)
+def test_bad_input_gets_a_french_message_and_saves_nothing(board, overrides, field, message):
+    client, group, url, note = board
+    before = Contribution.objects.count()
+    response = client.post(url, note(**overrides), headers=OUTBOX)
+    assert response.status_code == 400
+    assert message in " ".join(response.json()["errors"][field])
+    assert Contribution.objects.count() == before
+
+
+def test_a_question_of_another_round_is_refused(board, world):
+    client, group, url, note = board
+    other_round = f.QuestionFactory(round=f.RoundFactory(workshop=world.a.workshop, order=2))
+    response = client.post(url, note(question=other_round.pk), headers=OUTBOX)
+    assert response.status_code == 400
+    assert response.json()["errors"]["question"] == ["Cette consigne n'appartient pas à ce temps."]
+
+
+def test_without_javascript_bad_input_keeps_the_typed_text_beside_the_message(board):
+    client, group, url, note = board
+    typed = "Une note bien trop longue " + "x" * 5000
+    response = client.post(url, note(text=typed))
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert "dépasse 5000 caractères" in body
+    assert typed in body  # still in the field
+    assert 'aria-invalid="true"' in body
+
+
+def test_a_forged_group_id_is_not_found(board, world):
+    client, group, url, note = board
+    response = client.post(f"/groupes/{world.b.groups[0].pk}/notes/", note(), headers=HTMX)
+    assert response.status_code == 404
+    assert not Contribution.objects.filter(text="Le manque de temps").exists()
+
+
+def test_hidden_fields_cannot_change_the_author(board, world):
+    client, group, url, note = board
+    client.post(url, note(author=world.users.coordinator.pk), headers=HTMX)
+    assert Contribution.objects.get(text="Le manque de temps").author == world.users.animator
+
+
+def test_control_characters_are_dropped_and_markup_stays_inert(board):
+    client, group, url, note = board
+    response = client.post(url, note(text="<script>alert(1)</script>\x07 ok"), headers=HTMX)
+    assert "<script>" not in response.content.decode()
+    assert Contribution.objects.get(text__endswith="ok").text == "<script>alert(1)</script> ok"
+
+
+def test_a_nul_byte_is_refused_in_french(board):
+    client, group, url, note = board
+    response = client.post(url, note(text="avant\x00après"), headers=OUTBOX)
+    assert response.status_code == 400
+    assert "Le caractère nul n’est pas autorisé." in response.json()["errors"]["text"][0]
+
+
+def test_a_speaker_is_kept_only_for_a_quote(board):
+    client, group, url, note = board
+    speaker = f.ActorTypeFactory(name="Habitant·e")
+    client.post(
+        url,
+        note(kind="obstacle", speaker_actor_type=speaker.pk, text="Pas une parole"),
+        headers=HTMX,
+    )
+    client.post(
+        url, note(kind="quote", speaker_actor_type=speaker.pk, text="Une parole"), headers=HTMX
+    )
+    assert Contribution.objects.get(text="Pas une parole").speaker_actor_type is None
+    assert Contribution.objects.get(text="Une parole").speaker_actor_type == speaker
+
+
+def test_saving_a_note_stays_within_seven_queries(board, django_assert_max_num_queries):
+    client, group, url, note = board
+    with django_assert_max_num_queries(7):
+        response = client.post(url, note(), headers=HTMX)
+    assert response.status_code == 201
+
+
+# --- editing -----------------------------------------------------------------
+
+
+def edit(client, note, **data):
+    payload = {"text": note.text, "kind": note.kind, "version": note.version, **data}
+    return client.post(f"/notes/{note.pk}/modifier/", payload, headers=HTMX)
+
+
+def test_an_edit_saves_and_bumps_the_version(board, world):
+    client, *_ = board
+    note = world.a.notes[0]
+    response = edit(client, note, text="Texte **revu**", kind="lesson")
+    assert (
+        response.status_code == 200 and "Texte <strong>revu</strong>" in response.content.decode()
+    )
+    note.refresh_from_db()
+    assert (note.text, note.kind, note.version) == ("Texte **revu**", "lesson", 2)
+
+
+def test_a_stale_edit_shows_both_texts_and_overwrites_nothing(board, world, as_user):
+    note = world.a.notes[0]
+    stale_version = note.version
+    coordinator = as_user(world.users.coordinator)
+    assert edit(coordinator, note, text="Version de la coordination").status_code == 200
+    animator = as_user(world.users.animator)
+    response = edit(animator, note, text="Version de l'animatrice", version=stale_version)
+    body = response.content.decode()
+    assert response.status_code == 409
+    assert "Version de la coordination" in body and "Version de l&#x27;animatrice" in body
+    note.refresh_from_db()
+    assert note.text == "Version de la coordination"
+    # Keeping one's own version is one more save, on the current version.
+    assert edit(animator, note, text="Version de l'animatrice").status_code == 200
+    note.refresh_from_db()
+    assert note.text == "Version de l'animatrice"
+
+
+def test_an_edit_of_a_note_deleted_meanwhile_keeps_the_text_and_offers_to_restore(board, world):
+    client, *_ = board
+    note = world.a.notes[0]
+    version = note.version
+    note.soft_delete()
+    response = edit(client, note, text="Mon texte", version=version)
+    body = response.content.decode()
+    assert response.status_code == 409
+    assert "supprimée" in body and "Mon texte" in body and "Rétablir la note" in body
+
+
+def test_an_empty_edit_is_refused_beside_the_field(board, world):
+    client, *_ = board
+    note = world.a.notes[0]
+    response = edit(client, note, text="  ")
+    assert response.status_code == 400 and "La note est vide." in response.content.decode()
+    note.refresh_from_db()
+    assert note.text == "Note secrète A1"
+
+
+def test_without_javascript_the_edit_page_saves_and_returns_to_the_board(board, world):
+    client, *_ = board
+    note = world.a.notes[0]
+    assert "Texte de la note" in client.get(f"/notes/{note.pk}/modifier/").content.decode()
+    response = client.post(
+        f"/notes/{note.pk}/modifier/",
+        {"text": "Sans JS", "kind": "lesson", "version": note.version},
+    )
+    assert response.status_code == 302 and response.url.endswith(f"#note-{note.pk}")
+
+
+# --- delete, undo, reorder, themes ---------------------------------------------
+
+
+def test_delete_offers_undo_and_undo_restores(board, world):
+    client, *_ = board
+    note = world.a.notes[0]
+    response = client.post(f"/notes/{note.pk}/supprimer/", headers=HTMX)
+    assert "Annuler la suppression" in response.content.decode()
+    assert not Contribution.objects.alive().filter(pk=note.pk).exists()
+    response = client.post(f"/notes/{note.pk}/retablir/", headers=HTMX)
+    assert "Note secrète A1" in response.content.decode()
+    assert Contribution.objects.alive().filter(pk=note.pk).exists()
+
+
+def test_without_javascript_delete_shows_the_undo_on_the_board(board, world):
+    client, group, *_ = board
+    note = world.a.notes[0]
+    response = client.post(f"/notes/{note.pk}/supprimer/", follow=True)
+    body = response.content.decode()
+    assert "Note supprimée" in body and f"/notes/{note.pk}/retablir/" in body
+
+
+def test_notes_move_up_and_down_within_their_question(board, world):
+    client, group, url, note = board
+    for text in ["deux", "trois"]:
+        client.post(url, note(text=text, kind="success_factor"), headers=HTMX)
+    first = world.a.notes[0]
+
+    def order():
+        return list(
+            Contribution.objects.alive()
+            .filter(group=group)
+            .board_order()
+            .values_list("text", flat=True)
+        )
+
+    assert order() == ["Note secrète A1", "deux", "trois"]
+    response = client.post(f"/notes/{first.pk}/deplacer/", {"direction": "down"}, headers=HTMX)
+    assert order() == ["deux", "Note secrète A1", "trois"]
+    assert f'id="down-{first.pk}" autofocus' in response.content.decode()
+    client.post(f"/notes/{first.pk}/deplacer/", {"direction": "up"}, headers=HTMX)
+    client.post(f"/notes/{first.pk}/deplacer/", {"direction": "up"}, headers=HTMX)  # stays first
+    assert order() == ["Note secrète A1", "deux", "trois"]
+    client.post(url, note(text="quatre", kind="success_factor"), headers=HTMX)
+    assert order()[-1] == "quatre"  # a new note still goes last
+
+
+def test_themes_are_added_from_the_codebook_and_removed(board, world):
+    client, *_ = board
+    note = world.a.notes[0]
+    response = client.post(f"/notes/{note.pk}/themes/", {"theme": "thème MATRICE"}, headers=HTMX)
+    assert response.status_code == 200
+    assert list(note.themes.values_list("name", flat=True)) == ["Thème matrice"]
+    client.post(f"/notes/{note.pk}/themes/{world.theme.pk}/retirer/", headers=HTMX)
+    assert not note.themes.exists()
+
+
+def test_an_unknown_theme_is_refused_beside_the_field(board, world):
+    client, *_ = board
+    note = world.a.notes[0]
+    response = client.post(f"/notes/{note.pk}/themes/", {"theme": "Inventé"}, headers=HTMX)
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "Thème inconnu" in body and 'value="Inventé"' in body
+    assert not note.themes.exists()
+
+
+# --- reading ---------------------------------------------------------------------
+
+
+def test_changes_list_new_edited_and_deleted_notes_since_a_moment(board, world):
+    client, group, url, note = board
+    since = "2000-01-01T00:00:00+00:00"
+    world.a.notes[0].soft_delete()
+    response = client.get(f"/groupes/{group.pk}/changements/", {"since": since})
+    body = response.content.decode()
+    assert f'id="note-{world.a.notes[0].pk}"' in body and "data-deleted" in body
+    cursor = response["X-Board-Cursor"]
+    client.post(url, note(text="Toute nouvelle"), headers=HTMX)
+    later = client.get(f"/groupes/{group.pk}/changements/", {"since": cursor}).content.decode()
+    assert "Toute nouvelle" in later and "data-deleted" not in later
+
+
+def test_board_budget_does_not_grow_with_500_notes(board, world, django_assert_max_num_queries):
+    client, group, *_ = board
+    with django_assert_max_num_queries(12):
+        client.get(f"/groupes/{group.pk}/")
+    theme = world.theme
+    notes = Contribution.objects.bulk_create(
+        [
+            Contribution(group=group, question=world.a.question, kind="obstacle", text=f"Note {i}")
+            for i in range(500)
+        ]
+    )
+    Contribution.themes.through.objects.bulk_create(
+        [Contribution.themes.through(contribution=n, theme=theme) for n in notes]
+    )
+    with django_assert_max_num_queries(12):
+        response = client.get(f"/groupes/{group.pk}/")
+    assert response.content.decode().count('class="note kind-') == 501
+
+
+def test_the_facilitator_overview_counts_and_highlights_silent_groups(world, as_user):
+    client = as_user(world.users.coordinator)
+    f.WorkingGroupFactory(round=world.a.round, number=3)
+    body = client.get(f"/ateliers/{world.a.workshop.slug}/direct/").content.decode()
+    assert "1 groupe n'a encore rien noté." in body
+    assert body.count("aucune note") == 1 and "Note secrète A1" in body
+    assert f"/groupes/{world.a.groups[0].pk}/?lecture=1" in body
+
+
+def test_overview_refreshes_as_a_fragment_within_budget(
+    world, as_user, django_assert_max_num_queries
+):
+    client = as_user(world.users.animator)
+    for i in range(20):
+        group = f.WorkingGroupFactory(round=world.a.round, number=10 + i)
+        f.ContributionFactory.create_batch(3, group=group, question=world.a.question)
+    with django_assert_max_num_queries(10):
+        response = client.get(f"/ateliers/{world.a.workshop.slug}/direct/", headers=HTMX)
+    body = response.content.decode()
+    assert body.startswith('\n<div id="overview-grid"') or body.lstrip().startswith(
+        '<div id="overview-grid"'
+    )
+    assert "<html" not in body
+
+
+def test_read_only_board_has_no_writing_controls_even_for_a_coordinator(world, as_user):
+    client = as_user(world.users.coordinator)
+    body = client.get(f"/groupes/{world.a.groups[0].pk}/?lecture=1").content.decode()
+    assert "Lecture seule" in body and "Nouvelle note" not in body and "Supprimer" not in body
+
+
+def test_markup_preview_renders_like_the_pages(board):
+    client, *_ = board
+    response = client.post("/apercu/", {"text": "**clé**\n- puce"})
+    assert "<strong>clé</strong>" in response.content.decode()
+    assert "<li>puce</li>" in response.content.decode()
