@@ -52,8 +52,14 @@ def assert_accessible(page):
     assert violations == [], json.dumps(violations, ensure_ascii=False, indent=1)
 
 
-def log_in(context, client, live_server, user):
-    """Give the browser a session made by Django's test client (fast, no form)."""
+def log_in(context, live_server, user):
+    """Give the browser a session made by Django's test client (fast, no form).
+
+    A client of its own each time: logging a shared client in as someone else
+    would end the session the previous browser context holds."""
+    from django.test import Client
+
+    client = Client()
     client.force_login(user)
     cookie = client.cookies[settings.SESSION_COOKIE_NAME]
     context.add_cookies(

@@ -43,13 +43,13 @@ def test_login_errors_are_announced_and_accessible(page, world):
 @pytest.mark.parametrize("role", ["anonymous", "animator", "coordinator", "delegate_a"])
 def test_home_has_no_accessibility_violation(page, world, client, live_server, role):
     if role != "anonymous":
-        log_in(page.context, client, live_server, getattr(world.users, role))
+        log_in(page.context, live_server, getattr(world.users, role))
     page.goto("/")
     assert_accessible(page)
 
 
 def test_workshop_page_has_no_accessibility_violation(page, world, client, live_server):
-    log_in(page.context, client, live_server, world.users.coordinator)
+    log_in(page.context, live_server, world.users.coordinator)
     page.goto("/ateliers/atelier-a/")
     assert "Consigne A" in page.content()
     assert_accessible(page)
@@ -75,6 +75,6 @@ def test_language_switcher_works_from_the_keyboard(page, world):
 
 
 def test_admin_index_has_no_accessibility_violation(page, world, client, live_server):
-    log_in(page.context, client, live_server, world.users.coordinator)
+    log_in(page.context, live_server, world.users.coordinator)
     page.goto("/admin/")
     assert_accessible(page)

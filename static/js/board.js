@@ -394,7 +394,23 @@
   updateStatus();
   if (load().length) flush();
   pollTimer = setTimeout(poll, pollEvery);
-  if ("serviceWorker" in navigator && board.dataset.sw) {
-    navigator.serviceWorker.register(board.dataset.sw, { scope: "/" }).catch(() => {});
-  }
+  keepForOffline();
 })();
+
+// The service worker keeps each board page it sees; the first time, this page
+// and its scripts were fetched before it existed, so they are stored here.
+function keepForOffline() {
+  const board = document.getElementById("board");
+  if (!("serviceWorker" in navigator) || !("caches" in window) || !board.dataset.sw) return;
+  const assets = [...document.querySelectorAll("script[src], link[rel=stylesheet], link[rel=icon]")]
+    .map((element) => element.src || element.href);
+  const controlled = Boolean(navigator.serviceWorker.controller);
+  navigator.serviceWorker.register(board.dataset.sw, { scope: "/" })
+    .then(() => navigator.serviceWorker.ready)
+    .then(() => controlled || Promise.all([
+      caches.open("atelier-static-v1").then((cache) => cache.addAll(assets)),
+      caches.open("atelier-pages-v1").then((cache) => cache.add(location.pathname)),
+    ]))
+    .then(() => { board.dataset.offlineReady = "true"; })
+    .catch(() => {});
+}

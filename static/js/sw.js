@@ -28,7 +28,8 @@ async function networkFirst(request) {
     if (response.ok && !response.redirected) await cache.put(request, response.clone());
     return response;
   } catch (error) {
-    const copy = await cache.match(request, { ignoreSearch: true });
+    // ignoreVary: the page varies on cookies and language, which a stored copy cannot replay.
+    const copy = await cache.match(request, { ignoreSearch: true, ignoreVary: true });
     if (copy) return copy;
     throw error;
   }
