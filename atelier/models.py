@@ -323,6 +323,11 @@ class WorkingGroup(models.Model):
         related_name="peer_groups",
         verbose_name=_("type d'acteur (groupe de pairs)"),
     )
+    locked = models.BooleanField(
+        _("verrouillé"),
+        default=False,
+        help_text=_("Un groupe verrouillé garde ses membres quand on régénère les groupes."),
+    )
 
     class Meta:
         verbose_name = _("groupe de travail")

@@ -153,3 +153,21 @@ def get_workshop_for_facilitator(user, slug):
     if user.is_authenticated and workshop.rounds.filter(groups__animators=user).exists():
         return workshop
     raise Http404
+
+
+def get_workshop_for_coordinator(user, slug):
+    """Setting a workshop up is the coordination's job: people who may see the
+    workshop get 403, everybody else 404."""
+    workshop = get_workshop_or_404(user, slug)
+    require_coordinator(user)
+    return workshop
+
+
+def get_round_for_coordinator(user, round_id):
+    from .models import Round
+
+    round_ = Round.objects.select_related("workshop").filter(pk=round_id).first()
+    if round_ is None:
+        raise Http404
+    get_workshop_for_coordinator(user, round_.workshop.slug)
+    return round_

@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.views.static import serve
 
 from . import board_views as board
+from . import people_views as people
 from . import views
 
 urlpatterns = [
@@ -15,6 +16,24 @@ urlpatterns = [
     path("ateliers/<slug:slug>/", views.workshop, name="workshop"),
     path("ateliers/<slug:slug>/direct/", board.overview, name="overview"),
     path("ateliers/<slug:slug>/direct/temps/", board.overview_round, name="overview_round"),
+    path("ateliers/<slug:slug>/participants/", people.roster_page, name="roster"),
+    path("ateliers/<slug:slug>/participants/import/", people.roster_import, name="roster_import"),
+    path("ateliers/<slug:slug>/participants.csv", people.roster_export, name="roster_export"),
+    path(
+        "participants/<int:participant_id>/modifier/",
+        people.participant_edit,
+        name="participant_edit",
+    ),
+    path(
+        "participants/<int:participant_id>/retirer/",
+        people.participant_delete,
+        name="participant_delete",
+    ),
+    path("temps/<int:round_id>/groupes/", people.round_groups, name="round_groups"),
+    path("temps/<int:round_id>/groupes/deplacer/", people.group_move, name="group_move"),
+    path("temps/<int:round_id>/groupes.csv", people.groups_export, name="groups_export"),
+    path("groupes/<int:group_id>/verrou/", people.group_lock, name="group_lock"),
+    path("groupes/<int:group_id>/animation/", people.group_animators, name="group_animators"),
     path("groupes/<int:group_id>/", board.board, name="board"),
     path("groupes/<int:group_id>/notes/", board.note_create, name="note_create"),
     path("groupes/<int:group_id>/changements/", board.board_changes, name="board_changes"),

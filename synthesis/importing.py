@@ -33,6 +33,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from atelier.matching import actor_key, actor_type_index, fold
 from atelier.models import (
     ActorType,
     Contribution,
@@ -162,12 +163,6 @@ class ParsedSynthesis:
 # --- Text helpers ----------------------------------------------------------
 
 
-def _fold(text: str) -> str:
-    """Lowercase, accents and curly apostrophes removed: for matching only."""
-    decomposed = unicodedata.normalize("NFD", text.replace("’", "'").lower())
-    return "".join(char for char in decomposed if not unicodedata.combining(char))
-
-
 def _lines(text: str) -> list[str]:
     """Stripped lines; split on "\\n" only so numbers match what an editor shows."""
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
@@ -228,7 +223,7 @@ def _quotes_label(line: str) -> str | None:
 
 
 def _parse_date(line: str) -> date | None:
-    folded = _fold(line).strip(" .,")
+    folded = fold(line).strip(" .,")
     if match := _DATE_DIGITS.match(folded):
         day, month, year = (int(part) for part in match.groups())
     elif match := _DATE_WORDS.match(folded):
@@ -248,7 +243,7 @@ def _month_number(word: str) -> int:
 
 
 def _kind_of(heading: str) -> str:
-    folded = _fold(heading)
+    folded = fold(heading)
     for kind, keywords in KIND_KEYWORDS:
         if any(keyword in folded for keyword in keywords):
             return kind
@@ -256,14 +251,14 @@ def _kind_of(heading: str) -> str:
 
 
 def _grouping_mode_of(description: str) -> str:
-    folded = _fold(description)
+    folded = fold(description)
     if any(word in folded for word in ("aleatoire", "brassage", "hasard")):
         return GroupingMode.RANDOM
     return GroupingMode.PEER if "pairs" in folded else GroupingMode.MANUAL
 
 
 def _format_of(title: str) -> str:
-    folded = _fold(title)
+    folded = fold(title)
     if "hybride" in folded:
         return WorkshopFormat.HYBRID
     return WorkshopFormat.ONLINE if "en ligne" in folded else WorkshopFormat.IN_PERSON
@@ -574,27 +569,16 @@ def _lower_first(name: str) -> str:
     return name if name[1:2].isupper() else name[:1].lower() + name[1:]
 
 
-def _actor_key(label: str) -> str:
-    """'Délégué·e du préfet', 'délégué.e du préfet' -> 'deleguee du prefet';
-    'agents' -> 'agent'."""
-    folded = _fold(label).replace(".", "").replace("·", "")
-    return " ".join(word.removesuffix("s") for word in folded.split())
-
-
 class _ActorTypes:
     """Finds the actor type a "Paroles de …" label names, creating it once if needed."""
 
     def __init__(self) -> None:
-        self.by_key: dict[str, ActorType] = {}
-        for actor_type in ActorType.objects.all():
-            for text in (actor_type.quote_label, actor_type.name):
-                if text:
-                    self.by_key.setdefault(_actor_key(text), actor_type)
+        self.by_key: dict[str, ActorType] = actor_type_index(ActorType.objects.all())
 
     def get(self, label: str | None) -> ActorType | None:
         if label is None:
             return None
-        key = _actor_key(label)
+        key = actor_key(label)
         if key not in self.by_key:
             self.by_key[key] = _create_actor_type(label)
         return self.by_key[key]

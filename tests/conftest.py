@@ -72,6 +72,9 @@ def world(db):
             f.WorkingGroupFactory(round=rnd, number=i + 1, animators=[a])
             for i, a in enumerate(animators)
         ]
+        person = f.ParticipantFactory(workshop=ws, first_name="Personne", last_name=label)
+        if groups:
+            groups[0].members.add(person)
         notes = [
             f.ContributionFactory(
                 group=g,
@@ -89,6 +92,7 @@ def world(db):
         statement.sources.set(notes)
         return SimpleNamespace(
             workshop=ws,
+            person=person,
             round=rnd,
             question=question,
             groups=groups,

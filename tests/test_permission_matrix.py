@@ -70,6 +70,31 @@ def group_rights(*, writer, reader=None, stranger=None, logged_out=None):
     return expect
 
 
+def setup_rights(coordinator):
+    """Setting a workshop up: coordinators only. Those who see the workshop A
+    get 403, the others 404, logged-out people go to the login page."""
+    return {
+        "coordinator": coordinator,
+        "superuser": coordinator,
+        **{
+            role: Expect(403, excludes=("Personne A",))
+            for role in ["animator", "other_animator", "delegate_a"]
+        },
+        **{
+            role: Expect(404, excludes=("Personne A",))
+            for role in ["animator_elsewhere", "delegate_b"]
+        },
+        **{role: Expect(302, excludes=("Personne A",)) for role in LOGGED_OUT},
+    }
+
+
+def coordinators_only(check):
+    def effect(w, role):
+        assert check(w) == (role in ["coordinator", "superuser"]), role
+
+    return effect
+
+
 def note_a1(w):
     return w.a.notes[0]
 
@@ -258,6 +283,66 @@ MATRIX = {
         method="post",
         data=lambda w: {"round": w.a.round.pk},
         effect=round_switched_only_by_coordinators,
+    ),
+    "roster": Row(
+        lambda w: f"/ateliers/{w.a.workshop.slug}/participants/",
+        setup_rights(
+            Expect(200, contains=("Personne A", "Ajouter une personne"), excludes=("Personne B",))
+        ),
+    ),
+    "roster_import": Row(
+        lambda w: f"/ateliers/{w.a.workshop.slug}/participants/import/",
+        setup_rights(Expect(200, contains=("Fichier CSV",))),
+    ),
+    "roster_export": Row(
+        lambda w: f"/ateliers/{w.a.workshop.slug}/participants.csv",
+        setup_rights(Expect(200, contains=("Personne;A",), excludes=("Personne;B",))),
+    ),
+    "participant_edit": Row(
+        lambda w: f"/participants/{w.a.person.pk}/modifier/",
+        setup_rights(Expect(200, contains=('value="Personne"', "Enregistrer"))),
+    ),
+    "participant_delete": Row(
+        lambda w: f"/participants/{w.a.person.pk}/retirer/",
+        setup_rights(Expect(302)),
+        method="post",
+        effect=coordinators_only(
+            lambda w: not type(w.a.person).objects.filter(pk=w.a.person.pk).exists()
+        ),
+    ),
+    "round_groups": Row(
+        lambda w: f"/temps/{w.a.round.pk}/groupes/",
+        setup_rights(
+            Expect(200, contains=("Personne A", "Former les groupes"), excludes=("Personne B",))
+        ),
+    ),
+    "group_move": Row(
+        lambda w: f"/temps/{w.a.round.pk}/groupes/deplacer/",
+        setup_rights(Expect(302)),
+        method="post",
+        data=lambda w: {"participant": w.a.person.pk, "group": w.a.groups[1].pk},
+        effect=coordinators_only(lambda w: w.a.groups[1].members.filter(pk=w.a.person.pk).exists()),
+    ),
+    "groups_export": Row(
+        lambda w: f"/temps/{w.a.round.pk}/groupes.csv",
+        setup_rights(Expect(200, contains=("Personne;A",), excludes=("Personne;B",))),
+    ),
+    "group_lock": Row(
+        lambda w: f"/groupes/{w.a.groups[0].pk}/verrou/",
+        setup_rights(Expect(302)),
+        method="post",
+        effect=coordinators_only(
+            lambda w: type(w.a.groups[0]).objects.get(pk=w.a.groups[0].pk).locked
+        ),
+    ),
+    "group_animators": Row(
+        lambda w: f"/groupes/{w.a.groups[0].pk}/animation/",
+        setup_rights(Expect(302)),
+        method="post",
+        data=lambda w: {"animators": [w.users.other_animator.pk]},
+        effect=coordinators_only(
+            lambda w: list(w.a.groups[0].animators.all()) == [w.users.other_animator]
+        ),
     ),
     "service_worker": Row(lambda w: "/sw.js", everyone(200, contains=("atelier-pages",))),
     # The admin is one row: its dozens of patterns share one gate, the admin site's

@@ -1,0 +1,289 @@
+"""A workshop's roster: CSV import with a preview, and CSV export.
+
+The files French organisers really have: UTF-8 with or without BOM, or
+Windows-1252 from Excel; commas or semicolons; French headers. Nothing is
+written until `apply`; a person already on the roster (same e-mail, or same
+name when there is no e-mail) is updated, never duplicated.
+"""
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from territories.models import Level, Territory
+
+from .matching import actor_key, actor_type_index, fold
+from .models import ActorType, Organisation, Participant, Workshop
+
+MAX_BYTES = 2 * 1024 * 1024
+MAX_ROWS = 5000
+
+# Folded header -> field. Several spellings people use for each column.
+HEADERS = {
+    "nom": "last_name",
+    "nom de famille": "last_name",
+    "prenom": "first_name",
+    "e-mail": "email",
+    "email": "email",
+    "courriel": "email",
+    "mail": "email",
+    "adresse e-mail": "email",
+    "type d'acteur": "actor_type",
+    "type d'acteurs": "actor_type",
+    "type": "actor_type",
+    "profil": "actor_type",
+    "territoire": "territory",
+    "commune": "territory",
+    "quartier": "territory",
+    "code territoire": "territory_code",
+    "structure": "organisation",
+    "organisation": "organisation",
+    "organisme": "organisation",
+}
+EXPORT_HEADERS = [
+    "prénom",
+    "nom",
+    "e-mail",
+    "type d'acteur",
+    "territoire",
+    "code territoire",
+    "structure",
+]
+# Most specific first: "Martinique" is both a région and a département.
+LEVEL_PREFERENCE = [Level.QPV, Level.COMMUNE, Level.EPCI, Level.DEPARTEMENT, Level.REGION]
+
+
+class RosterError(ValueError):
+    """The file as a whole cannot be read (encoding, no header, too big)."""
+
+
+@dataclass
+class Row:
+    line: int
+    first_name: str = ""
+    last_name: str = ""
+    email: str = ""
+    actor_type: ActorType | None = None
+    territory: Territory | None = None
+    organisation: str = ""
+    errors: list[str] = field(default_factory=list)
+    existing: Participant | None = None
+
+    @property
+    def name(self):
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+@dataclass
+class Preview:
+    rows: list[Row]
+
+    @property
+    def valid(self):
+        return [row for row in self.rows if not row.errors]
+
+    @property
+    def invalid(self):
+        return [row for row in self.rows if row.errors]
+
+    @property
+    def new(self):
+        return [row for row in self.valid if row.existing is None]
+
+    @property
+    def updated(self):
+        return [row for row in self.valid if row.existing is not None]
+
+
+def decode(data: bytes) -> str:
+    if len(data) > MAX_BYTES:
+        raise RosterError(_("Le fichier dépasse 2 Mo."))
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")  # Excel's "CSV (séparateur : point-virgule)"
+
+
+def parse(text: str, workshop: Workshop) -> Preview:
+    lines = text.splitlines()
+    if not lines or not lines[0].strip():
+        raise RosterError(_("Le fichier est vide."))
+    delimiter = max(";,\t", key=lines[0].count)
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    header = [HEADERS.get(fold(cell).strip(" *:")) for cell in next(reader)]
+    if not {"last_name", "first_name"} & set(header):
+        raise RosterError(
+            _(
+                "Ligne 1 : colonnes « nom » ou « prénom » introuvables. En-têtes "
+                "attendus : nom, prénom, e-mail, type d'acteur, territoire, "
+                "structure."
+            )
+        )
+    matcher = _Matcher(workshop)
+    rows = []
+    for cells in reader:
+        if not any(cell.strip() for cell in cells):
+            continue
+        if len(rows) >= MAX_ROWS:
+            raise RosterError(_("Le fichier dépasse %(n)s lignes.") % {"n": MAX_ROWS})
+        values = {
+            name: _unquote(cell.strip()) for name, cell in zip(header, cells, strict=False) if name
+        }
+        rows.append(matcher.row(reader.line_num, values))
+    return Preview(rows)
+
+
+class _Matcher:
+    """Turns the cells of one line into a Row, remembering what it has seen."""
+
+    def __init__(self, workshop):
+        self.actor_types = actor_type_index(ActorType.objects.all())
+        self.existing = {
+            _person_key(p.email, p.first_name, p.last_name): p for p in workshop.participants.all()
+        }
+        self.seen: dict[str, int] = {}
+        self.territories: dict[str, Territory | None] = {}
+
+    def row(self, line, values) -> Row:
+        row = Row(
+            line=line,
+            first_name=values.get("first_name", ""),
+            last_name=values.get("last_name", ""),
+            email=values.get("email", ""),
+            organisation=values.get("organisation", ""),
+        )
+        if not row.name:
+            row.errors.append(_("nom et prénom manquants"))
+        for attr, limit in (("first_name", 100), ("last_name", 100), ("organisation", 200)):
+            if len(getattr(row, attr)) > limit:
+                row.errors.append(_("texte trop long (%(n)s caractères au plus)") % {"n": limit})
+        self._email(row)
+        self._actor_type(row, values.get("actor_type", ""))
+        self._territory(row, values.get("territory_code", "") or values.get("territory", ""))
+        key = _person_key(row.email, row.first_name, row.last_name)
+        if key in self.seen:
+            row.errors.append(_("doublon de la ligne %(line)s") % {"line": self.seen[key]})
+        elif row.name:
+            self.seen[key] = line
+        row.existing = self.existing.get(key)
+        return row
+
+    def _email(self, row):
+        if not row.email:
+            return
+        try:
+            validate_email(row.email)
+        except ValidationError:
+            row.errors.append(_("e-mail invalide : « %(value)s »") % {"value": row.email})
+
+    def _actor_type(self, row, label):
+        if label:
+            row.actor_type = self.actor_types.get(actor_key(label))
+            if row.actor_type is None:
+                row.errors.append(_("type d'acteur inconnu : « %(value)s »") % {"value": label})
+
+    def _territory(self, row, label):
+        if not label:
+            return
+        if label not in self.territories:
+            self.territories[label] = find_territory(label)
+        row.territory = self.territories[label]
+        if row.territory is None:
+            row.errors.append(_("territoire inconnu : « %(value)s »") % {"value": label})
+
+
+def _person_key(email, first_name, last_name):
+    if email:
+        return "@" + email.strip().lower()
+    return fold(f"{first_name} {last_name}").strip()
+
+
+def find_territory(label: str) -> Territory | None:
+    """By official code, else by name (accents and case aside), most specific first."""
+    candidates = list(Territory.objects.filter(code__iexact=label)) or [
+        t
+        for t in Territory.objects.filter(name__icontains=label[:3])
+        if fold(t.name) == fold(label)
+    ]
+    candidates.sort(key=lambda t: LEVEL_PREFERENCE.index(t.level))
+    return candidates[0] if candidates else None
+
+
+@transaction.atomic
+def apply(preview: Preview, workshop: Workshop) -> tuple[int, int]:
+    """Write the valid rows: create new people, update known ones."""
+    organisations = {}
+    created = updated = 0
+    for row in preview.valid:
+        fields = {
+            "first_name": row.first_name,
+            "last_name": row.last_name,
+            "email": row.email,
+            "actor_type": row.actor_type,
+            "territory": row.territory,
+            "organisation": _organisation(row.organisation, organisations),
+        }
+        if row.existing is None:
+            Participant.objects.create(workshop=workshop, **fields)
+            created += 1
+        else:
+            Participant.objects.filter(pk=row.existing.pk).update(**fields)
+            updated += 1
+    return created, updated
+
+
+def _organisation(name, cache):
+    if not name:
+        return None
+    if name not in cache:
+        cache[name] = (
+            Organisation.objects.filter(name__iexact=name).first()
+            or Organisation.objects.filter(acronym__iexact=name).first()
+            or Organisation.objects.create(name=name)
+        )
+    return cache[name]
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _unquote(cell: str) -> str:
+    """Undo `safe_cell`, so that an exported roster imports back as it was."""
+    return cell[1:] if cell[:1] == "'" and cell[1:2] in FORMULA_STARTS else cell
+
+
+def safe_cell(value) -> str:
+    """A cell a spreadsheet will show, never run: formulas get a leading quote."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in FORMULA_STARTS else text
+
+
+def export(workshop: Workshop) -> str:
+    out = io.StringIO()
+    out.write("\ufeff")  # Excel needs the BOM to read UTF-8
+    writer = csv.writer(out, delimiter=";")
+    writer.writerow(EXPORT_HEADERS)
+    people = workshop.participants.select_related("actor_type", "territory", "organisation")
+    for person in people:
+        writer.writerow(
+            [
+                safe_cell(v)
+                for v in (
+                    person.first_name,
+                    person.last_name,
+                    person.email,
+                    person.actor_type.name if person.actor_type else "",
+                    person.territory.name if person.territory else "",
+                    person.territory.code if person.territory else "",
+                    person.organisation.name if person.organisation else "",
+                )
+            ]
+        )
+    return out.getvalue()
