@@ -17,7 +17,7 @@ from synthesis.importing import import_synthesis
 from synthesis.models import Statement
 from territories.models import Level, Territory
 
-from . import markup
+from . import grouping, markup
 from .models import (
     ActorType,
     Contribution,
@@ -270,7 +270,7 @@ def _users() -> dict[str, User]:
 
 def _participants(workshop: Workshop) -> list[Participant]:
     if workshop.participants.count() >= PARTICIPANTS:
-        return list(workshop.participants.select_related("actor_type", "territory"))
+        return list(workshop.participants.select_related("actor_type", "territory").order_by("pk"))
     rng = random.Random(2021)  # noqa: S311 — demo data, reproducible on purpose
     actor_types = {a.name: a for a in ActorType.objects.all()}
     sites = list(Territory.objects.filter(level=Level.COMMUNE, code__in=[s[0] for s in SITES]))
@@ -291,32 +291,21 @@ def _participants(workshop: Workshop) -> list[Participant]:
 
 
 def _groups(workshop, participants, *, animator) -> list[WorkingGroup]:
-    """Round 1 mixes people at random; round 2 gathers peers by actor type."""
-    rng = random.Random(29)  # noqa: S311
+    """Round 1 mixes people; round 2 gathers peers — with the real algorithm."""
+    people = [grouping.Person(p.pk, p.actor_type_id, p.territory_id) for p in participants]
+    by_id = {p.pk: p for p in participants}
     rounds = list(workshop.rounds.order_by("order"))
-    groups = []
-    mixed = participants[:]
-    rng.shuffle(mixed)
-    groups += _fill(rounds[0], [mixed[i::GROUPS_PER_ROUND] for i in range(GROUPS_PER_ROUND)])
+    mixed = grouping.form_groups(people, group_count=GROUPS_PER_ROUND, mode="random", seed=2021)
+    groups = _fill(rounds[0], [[by_id[i] for i in g] for g in mixed.groups])
     if len(rounds) > 1:
-        groups += _fill(rounds[1], _peer_split(participants))
+        peers = grouping.form_groups(
+            people, group_count=GROUPS_PER_ROUND, mode="peer", history=[mixed.groups], seed=2021
+        )
+        groups += _fill(rounds[1], [[by_id[i] for i in g] for g in peers.groups])
     for group in groups:
         if group.number == 1:
             group.animators.add(animator)
     return groups
-
-
-def _peer_split(participants) -> list[list[Participant]]:
-    by_type: dict[ActorType, list[Participant]] = {}
-    for person in participants:
-        by_type.setdefault(person.actor_type, []).append(person)
-    buckets = sorted(by_type.values(), key=len, reverse=True)
-    while len(buckets) < GROUPS_PER_ROUND:  # the largest peer type is split in two
-        largest = buckets.pop(0)
-        half = len(largest) // 2
-        buckets += [largest[:half], largest[half:]]
-        buckets.sort(key=len, reverse=True)
-    return buckets
 
 
 def _fill(round_, member_lists) -> list[WorkingGroup]:
