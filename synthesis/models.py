@@ -42,6 +42,11 @@ class Synthesis(models.Model):
     published_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # Notes the coordination took out of the synthesis (a removed statement's
+    # sources): shown as "unassigned", and left alone by a later draft.
+    set_aside = models.ManyToManyField(
+        Contribution, blank=True, related_name="+", verbose_name=_("notes écartées")
+    )
 
     objects = SynthesisQuerySet.as_manager()
 
@@ -71,6 +76,93 @@ class Synthesis(models.Model):
 
     def get_absolute_url(self):
         return reverse("synthesis", args=[self.workshop.slug])
+
+    @property
+    def is_frozen(self):
+        return self.status in (Status.APPROVED, Status.PUBLISHED)
+
+    def next_statuses(self):
+        return NEXT.get(self.status, [])
+
+    def move_to(self, status, *, by):
+        """Take one step of draft → in review → approved → published (or back
+        to draft). Atomic on the current status: a double click acts once.
+        Returns False when the step is not allowed from the stored status."""
+        from django.utils import timezone
+
+        if status not in self.next_statuses():
+            return False
+        now = timezone.now()
+        fields = {"status": status, "updated_at": now}
+        if status == Status.PUBLISHED:
+            fields.update(published_at=now, published_by=by)
+        moved = Synthesis.objects.filter(pk=self.pk, status=self.status).update(**fields)
+        if moved != 1:
+            return False
+        SynthesisEvent.objects.create(synthesis=self, before=self.status, after=status, by=by)
+        self.refresh_from_db()
+        return True
+
+    def editable(self, *, by=None):
+        """The revision edits go to: this one while it is a draft or in review;
+        an approved one goes back to draft; a published one stays as it was and
+        a new draft revision, a copy of it, takes the edits."""
+        if self.status in (Status.DRAFT, Status.IN_REVIEW):
+            return self
+        if self.status == Status.APPROVED:
+            self.move_to(Status.DRAFT, by=by)
+            return self
+        newest = self.workshop.syntheses.order_by("-revision").first()
+        if newest.pk != self.pk and not newest.is_frozen:
+            return newest
+        return self.copy_as_new_revision(by=by)
+
+    def copy_as_new_revision(self, *, by=None):
+        from django.db import transaction
+
+        with transaction.atomic():
+            last = self.workshop.syntheses.select_for_update().order_by("-revision").first()
+            copy = Synthesis.objects.create(
+                workshop=self.workshop, revision=last.revision + 1, intro=self.intro
+            )
+            copy.set_aside.set(self.set_aside.all())
+            for section in self.sections.prefetch_related("statements__sources"):
+                statements = list(section.statements.all())
+                section.pk, section.synthesis = None, copy
+                section.save()
+                for statement in statements:
+                    sources = list(statement.sources.all())
+                    statement.pk, statement.section, statement.version = None, section, 1
+                    statement.save()
+                    statement.sources.set(sources)
+            SynthesisEvent.objects.create(synthesis=copy, before="", after=Status.DRAFT, by=by)
+        return copy
+
+
+# The steps the review allows: no skipping ahead; any step may go back to draft.
+NEXT = {
+    Status.DRAFT: [Status.IN_REVIEW],
+    Status.IN_REVIEW: [Status.APPROVED, Status.DRAFT],
+    Status.APPROVED: [Status.PUBLISHED, Status.DRAFT],
+    Status.PUBLISHED: [],
+}
+
+
+class SynthesisEvent(models.Model):
+    """Who moved a revision from one state to another, and when."""
+
+    synthesis = models.ForeignKey(Synthesis, models.CASCADE, related_name="events")
+    before = models.CharField(max_length=12, choices=Status.choices, blank=True)
+    after = models.CharField(max_length=12, choices=Status.choices)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("étape de relecture")
+        verbose_name_plural = _("étapes de relecture")
+        ordering = ["synthesis", "at", "pk"]
 
 
 class Section(models.Model):
@@ -150,6 +242,37 @@ class Statement(models.Model):
             ),
             models.CheckConstraint(condition=~Q(text=""), name="statement_text_not_empty"),
         ]
+
+    def __str__(self):
+        return self.text[:60]
+
+    def edit(self, *, version, **fields):
+        """Save an edit made on `version`; False if someone saved in between."""
+        from django.db.models import F
+        from django.utils import timezone
+
+        changed = Statement.objects.filter(pk=self.pk, version=version).update(
+            version=F("version") + 1, updated_at=timezone.now(), **fields
+        )
+        return changed == 1
+
+
+class Comment(models.Model):
+    statement = models.ForeignKey(Statement, models.CASCADE, related_name="comments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+"
+    )
+    text = models.TextField(_("commentaire"), max_length=2000)
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(_("résolu le"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("commentaire")
+        verbose_name_plural = _("commentaires")
+        ordering = ["statement", "created_at"]
 
     def __str__(self):
         return self.text[:60]
