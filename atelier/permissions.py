@@ -76,10 +76,21 @@ def get_readable_synthesis_or_404(user, slug):
     if synthesis is None:
         raise Http404
     # The same 404 for "absent" and "not yours".
-    public = synthesis.workshop.is_public
-    if not public and not workshops_of(user).filter(pk=synthesis.workshop_id).exists():
+    if not can_read_published(user, synthesis.workshop):
         raise Http404
     return synthesis
+
+
+def can_read_published(user, workshop) -> bool:
+    """A published synthesis: public ones for all; else the workshop's people,
+    and every delegate for a national workshop (it concerns all territories)."""
+    if workshop.is_public:
+        return True
+    if not (user.is_authenticated and user.is_active):
+        return False
+    if user.is_delegate and workshop.territory_id is None:
+        return True
+    return workshops_of(user).filter(pk=workshop.pk).exists()
 
 
 def _group_with_rights(user, group_id):
@@ -171,3 +182,24 @@ def get_round_for_coordinator(user, round_id):
         raise Http404
     get_workshop_for_coordinator(user, round_.workshop.slug)
     return round_
+
+
+def get_synthesis_for_editor(user, slug):
+    """The newest revision of a workshop's synthesis (None if never drafted),
+    for the coordination only."""
+    workshop = get_workshop_for_coordinator(user, slug)
+    return workshop, workshop.syntheses.order_by("-revision").first()
+
+
+def get_statement_for_editor(user, statement_id):
+    from synthesis.models import Statement
+
+    statement = (
+        Statement.objects.select_related("section__synthesis__workshop")
+        .filter(pk=statement_id)
+        .first()
+    )
+    if statement is None:
+        raise Http404
+    get_workshop_for_coordinator(user, statement.section.synthesis.workshop.slug)
+    return statement

@@ -4,4 +4,28 @@ from . import views
 
 urlpatterns = [
     path("ateliers/<slug:slug>/synthese/", views.published, name="synthesis"),
+    path("ateliers/<slug:slug>/synthese/edition/", views.editor, name="synthesis_editor"),
+    path("ateliers/<slug:slug>/synthese/brouillon/", views.draft, name="synthesis_draft"),
+    path(
+        "ateliers/<slug:slug>/synthese/revision/", views.new_revision, name="synthesis_new_revision"
+    ),
+    path("ateliers/<slug:slug>/synthese/etat/", views.change_status, name="synthesis_status"),
+    path(
+        "ateliers/<slug:slug>/synthese/selection/",
+        views.section_action,
+        name="synthesis_section_action",
+    ),
+    path("ateliers/<slug:slug>/synthese/rattacher/", views.attach_notes, name="synthesis_attach"),
+    path("ateliers/<slug:slug>/synthese/historique/", views.history, name="synthesis_history"),
+    path("enonces/<int:statement_id>/", views.statement_detail, name="statement_detail"),
+    path("enonces/<int:statement_id>/modifier/", views.statement_edit, name="statement_edit"),
+    path("enonces/<int:statement_id>/sources/", views.statement_sources, name="statement_sources"),
+    path("enonces/<int:statement_id>/ordre/", views.statement_reorder, name="statement_reorder"),
+    path("enonces/<int:statement_id>/scinder/", views.statement_split, name="statement_split"),
+    path("enonces/<int:statement_id>/retirer/", views.statement_remove, name="statement_remove"),
+    path("enonces/<int:statement_id>/commentaires/", views.comments, name="statement_comments"),
+    path(
+        "enonces/<int:statement_id>/commenter/", views.statement_comment, name="statement_comment"
+    ),
+    path("commentaires/<int:comment_id>/resoudre/", views.comment_resolve, name="comment_resolve"),
 ]

@@ -1,9 +1,38 @@
-from django.db.models import Prefetch
-from django.shortcuts import render
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, OuterRef, Prefetch, Subquery
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+from django.views.decorators.vary import vary_on_headers
 
-from atelier import permissions
+from atelier import markup, permissions
+from atelier.models import Contribution, Kind, WorkingGroup
 
-from .models import Statement
+from . import diff, editing
+from .models import Comment, Statement, Status
+
+
+class StatementForm(forms.Form):
+    text = forms.CharField(
+        label=gettext_lazy("Texte de l'énoncé"),
+        max_length=5000,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": gettext_lazy("L'énoncé est vide.")},
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def clean_text(self):
+        text = markup.clean_text(self.cleaned_data["text"])
+        if not text:
+            raise forms.ValidationError(_("L'énoncé est vide."))
+        return text
 
 
 def published(request, slug):
@@ -21,5 +50,410 @@ def published(request, slug):
             "sections": sections,
             "carriers": workshop.carriers.all(),
             "supporters": workshop.supporters.all(),
+        },
+    )
+
+
+# --- The editor (coordination) ---------------------------------------------------------
+
+
+def _supported(statements_qs):
+    """Statements with the number of distinct groups that raised them, counted
+    from the links (never typed)."""
+    return statements_qs.select_related("speaker_actor_type").annotate(
+        group_count=Count("sources__group", distinct=True),
+        open_comments=Subquery(
+            Comment.objects.filter(statement=OuterRef("pk"), resolved_at__isnull=True)
+            .values("statement")
+            .annotate(n=Count("pk"))
+            .values("n")[:1]
+        ),
+    )
+
+
+def _actor_types(synthesis):
+    """statement id -> actor types of the peer groups (and quote speakers) behind it."""
+    rows = (
+        Statement.sources.through.objects.filter(
+            statement__section__synthesis=synthesis, contribution__group__actor_type__isnull=False
+        )
+        .values_list("statement_id", "contribution__group__actor_type__name")
+        .distinct()
+    )
+    types = {}
+    for statement_id, name in rows:
+        types.setdefault(statement_id, []).append(name)
+    return types
+
+
+def editor_context(workshop, synthesis):
+    sections = list(
+        synthesis.sections.select_related("round").prefetch_related(
+            Prefetch("statements", queryset=_supported(Statement.objects.order_by("order", "pk")))
+        )
+    )
+    group_totals = dict(
+        WorkingGroup.objects.filter(round__workshop=workshop)
+        .values_list("round_id")
+        .annotate(n=Count("pk"))
+    )
+    types = _actor_types(synthesis)
+    for section in sections:
+        section.total_groups = group_totals.get(section.round_id, 0)
+        section.main, section.weak, section.quotes = [], [], {}
+        for statement in section.statements.all():
+            statement.actor_types = sorted(types.get(statement.pk, []))
+            if statement.kind == Kind.QUOTE:
+                section.quotes.setdefault(statement.speaker_actor_type, []).append(statement)
+            elif statement.group_count == 1:
+                section.weak.append(statement)
+            else:
+                section.main.append(statement)
+        section.quotes = list(section.quotes.items())
+    waiting = editing.unassigned(synthesis)
+    return {
+        "workshop": workshop,
+        "synthesis": synthesis,
+        "sections": sections,
+        "unassigned": waiting[:UNASSIGNED_SHOWN],
+        "unassigned_count": waiting.count(),
+        "events": synthesis.events.select_related("by"),
+        "frozen": synthesis.status == Status.PUBLISHED,
+    }
+
+
+UNASSIGNED_SHOWN = 100
+
+
+@login_required
+def editor(request, slug):
+    workshop, synthesis = permissions.get_synthesis_for_editor(request.user, slug)
+    if synthesis is None:
+        return render(request, "synthesis/editor.html", {"workshop": workshop})
+    return render(request, "synthesis/editor.html", editor_context(workshop, synthesis))
+
+
+@login_required
+@require_POST
+def draft(request, slug):
+    from . import drafting
+
+    workshop, _synthesis = permissions.get_synthesis_for_editor(request.user, slug)
+    result = drafting.draft(workshop, by=request.user)
+    messages.success(
+        request,
+        _(
+            "Brouillon à jour (révision %(rev)s) : %(new)s énoncé·s créé·s, %(attached)s note·s "
+            "rattachée·s à des énoncés existants."
+        )
+        % {
+            "rev": result.synthesis.revision,
+            "new": result.statements_created,
+            "attached": result.notes_attached,
+        },
+    )
+    return redirect("synthesis_editor", workshop.slug)
+
+
+@login_required
+@require_POST
+def new_revision(request, slug):
+    workshop, synthesis = permissions.get_synthesis_for_editor(request.user, slug)
+    if synthesis is not None:
+        copy = synthesis.editable(by=request.user)
+        messages.success(
+            request,
+            _("Révision %(rev)s ouverte : la version publiée reste en ligne.")
+            % {"rev": copy.revision},
+        )
+    return redirect("synthesis_editor", workshop.slug)
+
+
+@login_required
+@require_POST
+def change_status(request, slug):
+    workshop, synthesis = permissions.get_synthesis_for_editor(request.user, slug)
+    wanted = request.POST.get("status")
+    if synthesis is None or not synthesis.move_to(wanted, by=request.user):
+        # A second click on "publier" lands here: already done, nothing to do.
+        if synthesis is not None and synthesis.status == wanted:
+            return redirect("synthesis_editor", workshop.slug)
+        messages.error(request, _("Cette étape n'est pas possible depuis l'état actuel."))
+    else:
+        messages.success(
+            request,
+            _("La synthèse est maintenant : %(status)s.")
+            % {"status": synthesis.get_status_display().lower()},
+        )
+    return redirect("synthesis_editor", workshop.slug)
+
+
+def _editable_statement(request, statement_id):
+    """The statement, if its revision may still change; a published one may not."""
+    statement = permissions.get_statement_for_editor(request.user, statement_id)
+    synthesis = statement.section.synthesis
+    if synthesis.status == Status.PUBLISHED:
+        return statement, HttpResponse(
+            _("Cette révision est publiée : ouvrez une nouvelle révision pour la modifier."),
+            status=409,
+        )
+    synthesis.editable(by=request.user)  # an approved revision goes back to draft
+    return statement, None
+
+
+def _statement_response(request, statement, template="statement"):
+    statement = _supported(Statement.objects.filter(pk=statement.pk)).get()
+    statement.actor_types = sorted(_actor_types(statement.section.synthesis).get(statement.pk, []))
+    section = statement.section
+    section.total_groups = WorkingGroup.objects.filter(round=section.round_id).count()
+    return render(
+        request,
+        f"synthesis/editor.html#{template}",
+        {
+            "statement": statement,
+            "section": section,
+            "synthesis": section.synthesis,
+            "frozen": False,
+        },
+    )
+
+
+def _back(statement_or_synthesis, anchor=""):
+    synthesis = getattr(statement_or_synthesis, "section", None)
+    synthesis = synthesis.synthesis if synthesis else statement_or_synthesis
+    url = reverse("synthesis_editor", args=[synthesis.workshop.slug])
+    return redirect(f"{url}#{anchor}" if anchor else url)
+
+
+@login_required
+@vary_on_headers("HX-Request")
+def statement_detail(request, statement_id):
+    statement = permissions.get_statement_for_editor(request.user, statement_id)
+    if not request.htmx:
+        return _back(statement, f"enonce-{statement.pk}")
+    return _statement_response(request, statement)
+
+
+@login_required
+def statement_sources(request, statement_id):
+    statement = permissions.get_statement_for_editor(request.user, statement_id)
+    notes = statement.sources.select_related(
+        "group__round", "group__actor_type", "speaker_actor_type"
+    ).order_by("group__round__order", "group__number", "pk")
+    return _panel(request, "sources", {"statement": statement, "notes": notes})
+
+
+def _panel(request, partial, context):
+    """A piece of the editor loaded on demand; a page of its own without JavaScript."""
+    if request.htmx:
+        return render(request, f"synthesis/editor.html#{partial}", context)
+    return render(request, "synthesis/panel.html", {**context, "partial": partial})
+
+
+@login_required
+@vary_on_headers("HX-Request")
+def statement_edit(request, statement_id):
+    statement, refused = _editable_statement(request, statement_id)
+    if refused:
+        return refused
+    if request.method != "POST":
+        form = StatementForm(initial={"text": statement.text, "version": statement.version})
+        return _statement_form(request, statement, form)
+    form = StatementForm(request.POST)
+    if not form.is_valid():
+        return _statement_form(request, statement, form, status=400)
+    if not statement.edit(version=form.cleaned_data["version"], text=form.cleaned_data["text"]):
+        current = Statement.objects.get(pk=statement.pk)
+        form = StatementForm(
+            initial={"text": form.cleaned_data["text"], "version": current.version}
+        )
+        return _statement_form(request, current, form, status=409, mine=form.initial["text"])
+    if not request.htmx:
+        return _back(statement, f"enonce-{statement.pk}")
+    return _statement_response(request, statement)
+
+
+def _statement_form(request, statement, form, *, status=200, mine=None):
+    context = {"statement": statement, "form": form, "mine": mine}
+    template = "synthesis/editor.html#statement-form"
+    if not request.htmx:
+        template = "synthesis/statement_form.html"
+    return render(request, template, context, status=status)
+
+
+@login_required
+@require_POST
+def statement_reorder(request, statement_id):
+    statement, refused = _editable_statement(request, statement_id)
+    if refused:
+        return refused
+    editing.reorder(statement, {"up": -1, "down": 1}.get(request.POST.get("direction"), 0))
+    return _back(statement, f"enonce-{statement.pk}")
+
+
+@login_required
+@require_POST
+def statement_remove(request, statement_id):
+    statement, refused = _editable_statement(request, statement_id)
+    if refused:
+        return refused
+    count = editing.remove(statement.section.synthesis, statement)
+    messages.success(
+        request,
+        _("Énoncé retiré : ses %(n)s note·s attendent dans « Notes non rattachées ».")
+        % {"n": count},
+    )
+    return _back(statement, "non-rattachees")
+
+
+@login_required
+def statement_split(request, statement_id):
+    statement, refused = _editable_statement(request, statement_id)
+    if refused:
+        return refused
+    notes = statement.sources.select_related("group").order_by("group__number", "pk")
+    error = None
+    if request.method == "POST":
+        try:
+            new = editing.split(
+                statement.section.synthesis,
+                statement,
+                [_int(v) for v in request.POST.getlist("notes")],
+            )
+        except editing.EditError as exc:
+            error = str(exc)
+        else:
+            messages.success(request, _("Énoncé scindé."))
+            return _back(new, f"enonce-{new.pk}")
+    return render(
+        request,
+        "synthesis/statement_split.html",
+        {"statement": statement, "notes": notes, "error": error},
+        status=400 if error else 200,
+    )
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _selected(request, synthesis, name="statements"):
+    ids = [_int(v) for v in request.POST.getlist(name)]
+    return list(
+        Statement.objects.filter(pk__in=ids, section__synthesis=synthesis).select_related("section")
+    )
+
+
+@login_required
+@require_POST
+def section_action(request, slug):
+    """Merge or move the statements ticked in a section's toolbar."""
+    workshop, synthesis = permissions.get_synthesis_for_editor(request.user, slug)
+    if synthesis is None or synthesis.status == Status.PUBLISHED:
+        return HttpResponse(_("Révision publiée : ouvrez une nouvelle révision."), status=409)
+    synthesis = synthesis.editable(by=request.user)
+    chosen = _selected(request, synthesis)
+    try:
+        if request.POST.get("action") == "merge":
+            target = editing.merge(synthesis, chosen)
+            messages.success(request, _("Énoncés fusionnés : leurs notes sont réunies."))
+            return _back(target, f"enonce-{target.pk}")
+        section = synthesis.sections.filter(pk=_int(request.POST.get("section"))).first()
+        if section is None or not chosen:
+            raise editing.EditError(_("Cochez des énoncés et choisissez une rubrique."))
+        editing.move(synthesis, chosen, section)
+        messages.success(
+            request, _("Énoncés déplacés vers « %(section)s ».") % {"section": section.title}
+        )
+    except editing.EditError as exc:
+        messages.error(request, str(exc))
+    return _back(synthesis)
+
+
+@login_required
+@require_POST
+def attach_notes(request, slug):
+    workshop, synthesis = permissions.get_synthesis_for_editor(request.user, slug)
+    if synthesis is None or synthesis.status == Status.PUBLISHED:
+        return HttpResponse(_("Révision publiée : ouvrez une nouvelle révision."), status=409)
+    synthesis = synthesis.editable(by=request.user)
+    statement = Statement.objects.filter(
+        pk=_int(request.POST.get("statement")), section__synthesis=synthesis
+    ).first()
+    notes = list(
+        Contribution.objects.filter(
+            pk__in=[_int(v) for v in request.POST.getlist("notes")]
+        ).select_related("group__round")
+    )
+    try:
+        if statement is None:
+            raise editing.EditError(_("Choisissez l'énoncé où rattacher les notes."))
+        editing.attach(synthesis, notes, statement)
+    except editing.EditError as exc:
+        messages.error(request, str(exc))
+        return _back(synthesis, "non-rattachees")
+    messages.success(request, _("%(n)s note·s rattachée·s.") % {"n": len(notes)})
+    return _back(statement, f"enonce-{statement.pk}")
+
+
+@login_required
+@require_POST
+def statement_comment(request, statement_id):
+    statement = permissions.get_statement_for_editor(request.user, statement_id)
+    text = markup.clean_text(request.POST.get("text", ""))[:2000]
+    if text:
+        Comment.objects.create(statement=statement, author=request.user, text=text)
+    else:
+        messages.error(request, _("Le commentaire est vide."))
+    return _back(statement, f"enonce-{statement.pk}")
+
+
+@login_required
+@require_POST
+def comment_resolve(request, comment_id):
+    comment = Comment.objects.filter(pk=comment_id).select_related("statement").first()
+    statement = permissions.get_statement_for_editor(
+        request.user, comment.statement_id if comment else None
+    )
+    Comment.objects.filter(pk=comment.pk, resolved_at__isnull=True).update(
+        resolved_at=timezone.now(), resolved_by=request.user
+    )
+    return _back(statement, f"enonce-{statement.pk}")
+
+
+@login_required
+def comments(request, statement_id):
+    statement = permissions.get_statement_for_editor(request.user, statement_id)
+    return _panel(
+        request,
+        "comments",
+        {
+            "statement": statement,
+            "comments": statement.comments.select_related("author", "resolved_by"),
+        },
+    )
+
+
+@login_required
+def history(request, slug):
+    workshop = permissions.get_workshop_for_coordinator(request.user, slug)
+    revisions = list(workshop.syntheses.order_by("-revision").prefetch_related("events__by"))
+    by_number = {str(r.revision): r for r in revisions}
+    before, after = by_number.get(request.GET.get("de")), by_number.get(request.GET.get("a"))
+    if before is None and len(revisions) > 1:
+        before, after = revisions[1], revisions[0]
+    changes = diff.compare(before, after) if before and after else None
+    return render(
+        request,
+        "synthesis/history.html",
+        {
+            "workshop": workshop,
+            "revisions": revisions,
+            "before": before,
+            "after": after,
+            "changes": changes,
         },
     )

@@ -105,6 +105,18 @@ def world(db):
     a = workshop("A", commune_a, [users.animator, users.other_animator])
     b = workshop("B", dept_b, [users.animator_elsewhere])
     national = workshop("N", None, [], public=True)
+    # Workshop A's synthesis is being revised: r1 published, r2 a draft.
+    a.draft = f.SynthesisFactory(workshop=a.workshop, revision=2, status="draft", published_at=None)
+    a.draft_section = f.SectionFactory(
+        synthesis=a.draft, round=a.round, question=a.question, order=1, title="Rubrique brouillon A"
+    )
+    a.draft_statement = f.StatementFactory(section=a.draft_section, text="Énoncé brouillon A")
+    a.draft_statement.sources.set(a.notes)
+    from synthesis.models import Comment
+
+    a.comment = Comment.objects.create(
+        statement=a.draft_statement, author=users.coordinator, text="Vérifier le chiffre"
+    )
     return SimpleNamespace(
         users=users,
         theme=theme,

@@ -344,6 +344,120 @@ MATRIX = {
             lambda w: list(w.a.groups[0].animators.all()) == [w.users.other_animator]
         ),
     ),
+    "synthesis_editor": Row(
+        lambda w: f"/ateliers/{w.a.workshop.slug}/synthese/edition/",
+        setup_rights(
+            Expect(
+                200,
+                contains=("Énoncé brouillon A", "soulevé par 2 groupes sur 2"),
+                excludes=SECRET_B,
+            )
+        ),
+    ),
+    "synthesis_draft": Row(
+        lambda w: f"/ateliers/{w.a.workshop.slug}/synthese/brouillon/",
+        setup_rights(Expect(302)),
+        method="post",
+    ),
+    "synthesis_new_revision": Row(
+        lambda w: f"/ateliers/{w.a.workshop.slug}/synthese/revision/",
+        setup_rights(Expect(302)),
+        method="post",
+    ),
+    "synthesis_status": Row(
+        lambda w: f"/ateliers/{w.a.workshop.slug}/synthese/etat/",
+        setup_rights(Expect(302)),
+        method="post",
+        data={"status": "in_review"},
+        effect=coordinators_only(
+            lambda w: type(w.a.draft).objects.get(pk=w.a.draft.pk).status == "in_review"
+        ),
+    ),
+    "synthesis_section_action": Row(
+        lambda w: f"/ateliers/{w.a.workshop.slug}/synthese/selection/",
+        setup_rights(Expect(302)),
+        method="post",
+        data=lambda w: {
+            "action": "move",
+            "statements": [w.a.draft_statement.pk],
+            "section": w.a.draft_section.pk,
+        },
+    ),
+    "synthesis_attach": Row(
+        lambda w: f"/ateliers/{w.a.workshop.slug}/synthese/rattacher/",
+        setup_rights(Expect(302)),
+        method="post",
+        data=lambda w: {"statement": w.a.draft_statement.pk, "notes": [w.a.notes[0].pk]},
+    ),
+    "synthesis_history": Row(
+        lambda w: f"/ateliers/{w.a.workshop.slug}/synthese/historique/",
+        setup_rights(Expect(200, contains=("r2", "r1"))),
+    ),
+    "statement_detail": Row(
+        lambda w: f"/enonces/{w.a.draft_statement.pk}/",
+        setup_rights(Expect(200, contains=("Énoncé brouillon A",))),
+        htmx=True,
+    ),
+    "statement_edit": Row(
+        lambda w: f"/enonces/{w.a.draft_statement.pk}/modifier/",
+        setup_rights(Expect(200, contains=("Énoncé revu",))),
+        method="post",
+        htmx=True,
+        data=lambda w: {"text": "Énoncé revu", "version": 1},
+        effect=coordinators_only(
+            lambda w: (
+                type(w.a.draft_statement).objects.get(pk=w.a.draft_statement.pk).text
+                == "Énoncé revu"
+            )
+        ),
+    ),
+    "statement_sources": Row(
+        lambda w: f"/enonces/{w.a.draft_statement.pk}/sources/",
+        setup_rights(Expect(200, contains=("Note secrète A1",))),
+        htmx=True,
+    ),
+    "statement_reorder": Row(
+        lambda w: f"/enonces/{w.a.draft_statement.pk}/ordre/",
+        setup_rights(Expect(302)),
+        method="post",
+        data={"direction": "up"},
+    ),
+    "statement_split": Row(
+        lambda w: f"/enonces/{w.a.draft_statement.pk}/scinder/",
+        setup_rights(Expect(200, contains=("Note secrète A1",))),
+    ),
+    "statement_remove": Row(
+        lambda w: f"/enonces/{w.a.draft_statement.pk}/retirer/",
+        setup_rights(Expect(302)),
+        method="post",
+        effect=coordinators_only(
+            lambda w: (
+                not type(w.a.draft_statement).objects.filter(pk=w.a.draft_statement.pk).exists()
+            )
+        ),
+    ),
+    "statement_comments": Row(
+        lambda w: f"/enonces/{w.a.draft_statement.pk}/commentaires/",
+        setup_rights(Expect(200, contains=("Vérifier le chiffre",))),
+        htmx=True,
+    ),
+    "statement_comment": Row(
+        lambda w: f"/enonces/{w.a.draft_statement.pk}/commenter/",
+        setup_rights(Expect(302)),
+        method="post",
+        data={"text": "À reformuler"},
+        effect=coordinators_only(
+            lambda w: w.a.draft_statement.comments.filter(text="À reformuler").exists()
+        ),
+    ),
+    "comment_resolve": Row(
+        lambda w: f"/commentaires/{w.a.comment.pk}/resoudre/",
+        setup_rights(Expect(302)),
+        method="post",
+        effect=coordinators_only(
+            lambda w: type(w.a.comment).objects.get(pk=w.a.comment.pk).resolved_at is not None
+        ),
+    ),
     "service_worker": Row(lambda w: "/sw.js", everyone(200, contains=("atelier-pages",))),
     # The admin is one row: its dozens of patterns share one gate, the admin site's
     # has_permission, which lets coordinators and superusers in and nobody else.
