@@ -164,6 +164,9 @@ class SynthesisEvent(models.Model):
         verbose_name_plural = _("étapes de relecture")
         ordering = ["synthesis", "at", "pk"]
 
+    def __str__(self):
+        return f"{self.synthesis} : {self.get_after_display()}"
+
 
 class Section(models.Model):
     synthesis = models.ForeignKey(Synthesis, models.CASCADE, related_name="sections")

@@ -1,0 +1,260 @@
+"""The synthesis editor: traceability, editing actions that never delete a
+note, stale saves, review steps, publication and revisions."""
+
+import threading
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from synthesis import diff
+from synthesis.models import Statement, Status, Synthesis
+
+from . import factories as f
+
+pytestmark = pytest.mark.django_db
+HTMX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def editor(world, as_user):
+    return as_user(world.users.coordinator)
+
+
+def url(world, tail=""):
+    return f"/ateliers/{world.a.workshop.slug}/synthese/{tail}"
+
+
+def test_support_is_counted_from_the_links(world, editor):
+    body = editor.get(url(world, "edition/")).content.decode()
+    assert "soulevé par 2 groupes sur 2 · Temps 1" in body
+    world.a.draft_statement.sources.remove(world.a.notes[1])
+    body = editor.get(url(world, "edition/")).content.decode()
+    assert "soulevé par 1 groupe sur 2 · Temps 1" in body and "Signaux faibles" in body
+
+
+def test_source_notes_are_one_click_away(world, editor):
+    body = editor.get(
+        f"/enonces/{world.a.draft_statement.pk}/sources/", headers=HTMX
+    ).content.decode()
+    assert "Note secrète A1" in body and "Note secrète A2" in body
+
+
+def test_an_edit_keeps_markup_and_bumps_the_version(world, editor):
+    statement = world.a.draft_statement
+    response = editor.post(
+        f"/enonces/{statement.pk}/modifier/",
+        {"text": "Le **portage** fort\n- un point", "version": 1},
+        headers=HTMX,
+    )
+    assert "<strong>portage</strong>" in response.content.decode()
+    statement.refresh_from_db()
+    assert statement.version == 2
+
+
+def test_a_stale_save_shows_both_texts_and_loses_neither(world, as_user):
+    statement = world.a.draft_statement
+    first = as_user(world.users.coordinator)
+    first.post(f"/enonces/{statement.pk}/modifier/", {"text": "Texte de Lou", "version": 1})
+    second = as_user(world.users.superuser)
+    response = second.post(
+        f"/enonces/{statement.pk}/modifier/", {"text": "Texte de Sam", "version": 1}, headers=HTMX
+    )
+    body = response.content.decode()
+    assert response.status_code == 409
+    assert "Texte de Lou" in body and "Texte de Sam" in body
+    statement.refresh_from_db()
+    assert statement.text == "Texte de Lou"
+
+
+def test_merging_unites_sources_and_deletes_no_note(world, editor):
+    one = world.a.draft_statement
+    two = f.StatementFactory(section=one.section, order=2, text="Autre énoncé")
+    extra = f.ContributionFactory(
+        group=world.a.groups[0], question=world.a.question, text="Note en plus"
+    )
+    two.sources.set([extra])
+    notes_before = set(type(extra).objects.values_list("pk", flat=True))
+    editor.post(url(world, "selection/"), {"action": "merge", "statements": [one.pk, two.pk]})
+    one.refresh_from_db()
+    assert not Statement.objects.filter(pk=two.pk).exists()
+    assert set(one.sources.values_list("text", flat=True)) == {
+        "Note secrète A1",
+        "Note secrète A2",
+        "Note en plus",
+    }
+    assert "- Autre énoncé" in one.text
+    assert set(type(extra).objects.values_list("pk", flat=True)) == notes_before
+
+
+def test_splitting_moves_the_chosen_sources_to_a_new_statement(world, editor):
+    one = world.a.draft_statement
+    response = editor.post(f"/enonces/{one.pk}/scinder/", {"notes": [world.a.notes[1].pk]})
+    assert response.status_code == 302
+    new = Statement.objects.get(section=one.section, sources=world.a.notes[1])
+    assert new.pk != one.pk and new.text == "Note secrète A2"
+    assert list(one.sources.values_list("text", flat=True)) == ["Note secrète A1"]
+
+
+def test_splitting_all_or_no_sources_is_refused(world, editor):
+    one = world.a.draft_statement
+    response = editor.post(f"/enonces/{one.pk}/scinder/", {"notes": [n.pk for n in world.a.notes]})
+    assert response.status_code == 400 and "pas toutes, pas aucune" in response.content.decode()
+
+
+def test_removing_a_statement_sends_its_notes_to_the_unassigned_panel(world, editor):
+    one = world.a.draft_statement
+    editor.post(f"/enonces/{one.pk}/retirer/")
+    assert not Statement.objects.filter(pk=one.pk).exists()
+    body = editor.get(url(world, "edition/")).content.decode()
+    assert "2 notes non rattachées" in body and "Note secrète A1" in body
+    assert set(world.a.draft.set_aside.all()) == set(world.a.notes)
+
+
+def test_an_unassigned_note_is_attached_to_a_statement(world, editor):
+    one = world.a.draft_statement
+    two = f.StatementFactory(section=one.section, order=2, text="Cible")
+    editor.post(f"/enonces/{one.pk}/retirer/")
+    editor.post(url(world, "rattacher/"), {"statement": two.pk, "notes": [world.a.notes[0].pk]})
+    assert list(two.sources.all()) == [world.a.notes[0]]
+    assert list(world.a.draft.set_aside.all()) == [world.a.notes[1]]
+
+
+def test_notes_of_another_workshop_cannot_be_attached(world, editor):
+    response = editor.post(
+        url(world, "rattacher/"),
+        {"statement": world.a.draft_statement.pk, "notes": [world.b.notes[0].pk]},
+        follow=True,
+    )
+    assert "Cochez des notes de cet atelier" in response.content.decode()
+    assert world.b.notes[0] not in world.a.draft_statement.sources.all()
+
+
+def test_statements_move_to_another_section_and_reorder(world, editor):
+    one = world.a.draft_statement
+    other = f.SectionFactory(synthesis=world.a.draft, order=2, title="Autre rubrique")
+    first = f.StatementFactory(section=other, order=1, text="Premier")
+    editor.post(
+        url(world, "selection/"), {"action": "move", "statements": [one.pk], "section": other.pk}
+    )
+    assert list(other.statements.order_by("order").values_list("text", flat=True)) == [
+        "Premier",
+        "Énoncé brouillon A",
+    ]
+    editor.post(f"/enonces/{one.pk}/ordre/", {"direction": "up"})
+    assert list(other.statements.order_by("order").values_list("text", flat=True)) == [
+        "Énoncé brouillon A",
+        "Premier",
+    ]
+    assert first.sources.count() == 0
+
+
+def test_comments_are_added_and_resolved(world, editor):
+    statement = world.a.draft_statement
+    editor.post(f"/enonces/{statement.pk}/commenter/", {"text": "Trop long"})
+    comment = statement.comments.get(text="Trop long")
+    body = editor.get(url(world, "edition/")).content.decode()
+    assert "2 commentaires ouverts" in body
+    editor.post(f"/commentaires/{comment.pk}/resoudre/")
+    comment.refresh_from_db()
+    assert comment.resolved_at is not None and comment.resolved_by == world.users.coordinator
+
+
+def step(client, world, status):
+    return client.post(url(world, "etat/"), {"status": status}, follow=True)
+
+
+def test_review_steps_cannot_be_skipped_and_record_who_and_when(world, editor):
+    draft = world.a.draft
+    assert "pas possible" in step(editor, world, "published").content.decode()
+    assert Synthesis.objects.get(pk=draft.pk).status == Status.DRAFT
+    for status in ["in_review", "approved", "published"]:
+        step(editor, world, status)
+        assert Synthesis.objects.get(pk=draft.pk).status == status
+    draft.refresh_from_db()
+    assert [(e.before, e.after, e.by) for e in draft.events.all()] == [
+        ("draft", "in_review", world.users.coordinator),
+        ("in_review", "approved", world.users.coordinator),
+        ("approved", "published", world.users.coordinator),
+    ]
+    assert draft.published_by == world.users.coordinator
+    body = editor.get(f"/ateliers/{world.a.workshop.slug}/synthese/").content.decode()
+    assert "Énoncé brouillon A" in body  # r2 is now the published page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_double_clicks_on_publish_publish_once(world):
+    draft = world.a.draft
+    Synthesis.objects.filter(pk=draft.pk).update(status=Status.APPROVED)
+    barrier, statuses = threading.Barrier(6, timeout=30), []
+
+    def click():
+        client = Client()
+        client.force_login(world.users.coordinator)
+        barrier.wait()
+        statuses.append(client.post(url(world, "etat/"), {"status": "published"}).status_code)
+        connection.close()
+
+    threads = [threading.Thread(target=click) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == [302] * 6
+    assert draft.events.filter(after="published").count() == 1
+    assert Synthesis.objects.filter(workshop=world.a.workshop, status="published").count() == 2
+
+
+def test_editing_a_published_revision_needs_a_new_one_and_the_published_stays(world, editor):
+    published = world.a.synthesis
+    response = editor.post(
+        f"/enonces/{world.a.statement.pk}/modifier/", {"text": "Changé", "version": 1}
+    )
+    assert response.status_code == 409
+    world.a.statement.refresh_from_db()
+    assert world.a.statement.text == "Énoncé secret A"
+    Synthesis.objects.filter(pk=world.a.draft.pk).delete()
+    editor.post(url(world, "revision/"))
+    copy = Synthesis.objects.get(workshop=world.a.workshop, revision=2)
+    statement = Statement.objects.get(section__synthesis=copy)
+    assert statement.text == "Énoncé secret A"
+    assert set(statement.sources.all()) == set(world.a.notes)
+    editor.post(f"/enonces/{statement.pk}/modifier/", {"text": "Changé", "version": 1})
+    assert "Énoncé secret A" in editor.get(url(world)).content.decode()  # still published
+    assert published.sections.get().statements.get().text == "Énoncé secret A"
+
+
+def test_history_shows_what_changed_between_two_revisions(world, editor):
+    statement = world.a.draft_statement
+    f.StatementFactory(section=world.a.draft_section, order=3, text="Nouvel énoncé")
+    statement.edit(version=1, text="Énoncé brouillon A revu")
+    body = editor.get(url(world, "historique/"), {"de": 1, "a": 2}).content.decode()
+    assert "Nouvel énoncé" in body and "<ins>" in body
+
+
+def test_diff_by_words():
+    assert diff.words("le portage politique", "le portage local") == [
+        ("same", "le portage"),
+        ("del", "politique"),
+        ("ins", "local"),
+    ]
+
+
+def test_editor_budget_does_not_grow_with_the_notes(world, editor, django_assert_max_num_queries):
+    with django_assert_max_num_queries(16):
+        editor.get(url(world, "edition/"))
+    group = world.a.groups[0]
+    from atelier.models import Contribution
+
+    notes = Contribution.objects.bulk_create(
+        [
+            Contribution(group=group, question=world.a.question, kind="obstacle", text=f"N{i}")
+            for i in range(2000)
+        ]
+    )
+    for i in range(20):
+        s = f.StatementFactory(section=world.a.draft_section, order=10 + i, text=f"E{i}")
+        s.sources.set(notes[i * 50 : (i + 1) * 50])
+    with django_assert_max_num_queries(16):
+        response = editor.get(url(world, "edition/"))
+    assert response.content.decode().count('class="statement-card') == 21
