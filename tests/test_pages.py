@@ -148,3 +148,13 @@ def test_coordinator_can_use_the_admin_but_cannot_grant_superuser(world, as_user
     response = client.post(f"/admin/atelier/user/{root.pk}/change/", {"username": "pris"})
     assert response.status_code == 403
     assert User.objects.get(pk=root.pk).username == "root"
+
+
+def test_delegates_read_national_syntheses_even_when_not_public(world, as_user):
+    national = world.national.workshop
+    national.is_public = False
+    national.save()
+    url = f"/ateliers/{national.slug}/synthese/"
+    assert "Énoncé secret N" in as_user(world.users.delegate_b).get(url).content.decode()
+    assert as_user(world.users.animator_elsewhere).get(url).status_code == 404
+    assert as_user(None).get(url).status_code == 404
