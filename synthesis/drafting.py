@@ -5,6 +5,9 @@ TF-IDF on stemmed French words and on character n-grams, then average-linkage
 agglomerative clustering on cosine distance. And `draft()`, the workflow that
 turns each question's notes into the statements of its section, without ever
 touching what a coordinator already wrote.
+
+A statement whose sources all come from one group is a weak signal ("signal
+faible"): derived from the links wherever it is shown, never stored.
 """
 
 import re
@@ -25,7 +28,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
 from atelier.markup import plain
-from atelier.models import Contribution, Kind, Question, Workshop
+from atelier.models import Contribution, Kind, Question, User, Workshop
 
 from .models import Section, Statement, Status, Synthesis, SynthesisEvent
 
@@ -43,7 +46,9 @@ THRESHOLD = 0.35
 # Added to the distance between two notes of one group: they then need a
 # similarity of 0.75 to share a statement, i.e. a near-copy.
 SAME_GROUP_PENALTY = 0.4
-CHUNK = 1000  # rows of the similarity matrix computed at once: bounds the memory
+# Rows of the similarity matrix computed at once (float32: 8 MB per thousand
+# notes): up to that many notes in a question, one matrix serves the whole draft.
+CHUNK = 2000
 
 # Folded (no accents), since texts are folded before they are split into words.
 # Negations and quantities ("pas", "plus") go too: the character n-grams keep them.
@@ -62,7 +67,7 @@ FRENCH_STOP_WORDS = frozenset((
     "une", "unes", "uns", "vers", "via", "voire", "vos", "votre", "vous", "y", "etc",
 ))  # fmt: skip
 
-_LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "’": "'", "‘": "'"})
+_COMBINING = re.compile(r"[\u0300-\u036f]")  # accents, once NFKD has split them off
 _WORD = re.compile(r"[a-z0-9]+")
 _stemmer = snowballstemmer.stemmer("french")
 
@@ -73,9 +78,8 @@ _stemmer = snowballstemmer.stemmer("french")
 def fold(text: str) -> str:
     """Plain, lowercase, accent-free text: animators type fast, often without
     accents, and "creee" must meet "créée"."""
-    text = plain(text).translate(_LIGATURES).lower()
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    text = plain(text).lower().replace("œ", "oe").replace("æ", "ae").replace("’", "'")
+    return _COMBINING.sub("", unicodedata.normalize("NFKD", text))
 
 
 @lru_cache(maxsize=50_000)
@@ -92,45 +96,44 @@ def _tfidf(vectorizer: TfidfVectorizer, texts: list[str]) -> sparse.csr_matrix:
     try:
         return vectorizer.fit_transform(texts)
     except ValueError:  # no vocabulary at all: only stop words, or only punctuation
-        return sparse.csr_matrix((len(texts), 0))
+        return sparse.csr_matrix((len(texts), 0), dtype=np.float32)
 
 
 def vectorize(texts: Sequence[str]) -> sparse.csr_matrix:
     """One unit row per text; the dot product of two rows is the mean of their
     word cosine (meaning, plurals) and character n-gram cosine (typos, compounds
-    such as "co-formation", words the stemmer misses)."""
+    such as "co-formation", words the stemmer misses). float32: the products
+    are the cost of a draft, and halve with it."""
     folded = [fold(t) for t in texts]
-    by_words = TfidfVectorizer(analyzer=words, sublinear_tf=True)
-    by_chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)
+    options = {"sublinear_tf": True, "dtype": np.float32}
+    by_words = TfidfVectorizer(analyzer=words, **options)
+    by_chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), **options)
     both = sparse.hstack([_tfidf(by_words, folded), _tfidf(by_chars, folded)]).tocsr()
     return normalize(both) if both.shape[1] else both
 
 
-def _penalised(sims: np.ndarray, rows: np.ndarray, groups: np.ndarray) -> np.ndarray:
-    """Distances, made longer between two notes of one group: a group rarely
-    says the same thing twice, so only a near-copy may join its own group's note."""
-    distances = 1.0 - sims
+def _distances(matrix: sparse.csr_matrix, rows: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Cosine distances from `rows` to every row, longer between two notes of one
+    group: a group rarely says the same thing twice, so only a near-copy may
+    join its own group's note."""
+    distances = 1.0 - (matrix[rows] @ matrix.T).toarray()
     distances[groups[rows][:, None] == groups[None, :]] += SAME_GROUP_PENALTY
     distances[np.arange(len(rows)), rows] = 0.0
     return np.clip(distances, 0.0, None)
 
 
 def _components(matrix: sparse.csr_matrix, groups: np.ndarray, limit: float) -> np.ndarray:
-    """Connected components of the "close enough" graph. Average linkage never
-    merges two clusters with no pair closer than the limit, so clustering each
-    component apart gives the global result, without an n × n matrix."""
+    """Connected components of the "close enough" graph, CHUNK rows at a time.
+    Average linkage never merges two clusters with no pair closer than the
+    limit, so clustering each component apart gives the global result."""
     n, edges = matrix.shape[0], []
     for start in range(0, n, CHUNK):
         rows = np.arange(start, min(start + CHUNK, n))
-        sims = (matrix[rows] @ matrix.T).toarray()
-        edges.append(sparse.csr_matrix(_penalised(sims, rows, groups) <= limit))
+        edges.append(sparse.csr_matrix(_distances(matrix, rows, groups) <= limit))
     return connected_components(sparse.vstack(edges), directed=False)[1]
 
 
-def _agglomerate(matrix: sparse.csr_matrix, groups: np.ndarray, limit: float) -> list[int]:
-    """Average-linkage labels for the rows of one component."""
-    rows = np.arange(matrix.shape[0])
-    distances = _penalised((matrix @ matrix.T).toarray(), rows, groups)
+def _agglomerate(distances: np.ndarray, limit: float) -> list[int]:
     model = AgglomerativeClustering(
         metric="precomputed", linkage="average", distance_threshold=limit, n_clusters=None
     )
@@ -144,16 +147,24 @@ def cluster_matrix(
     n, groups, limit = matrix.shape[0], np.asarray(groups), 1.0 - threshold
     if n < 2:
         return [[i] for i in range(n)]
+    # Up to CHUNK notes (a question's worth), one matrix serves every component.
+    every = _distances(matrix, np.arange(n), groups) if n <= CHUNK else None
+    if every is None:
+        components = _components(matrix, groups, limit)
+    else:
+        components = connected_components(sparse.csr_matrix(every <= limit), directed=False)[1]
     clusters = []
-    components = _components(matrix, groups, limit)
     for component in np.unique(components):
         members = np.flatnonzero(components == component)
         if len(members) == 1:
             clusters.append(members.tolist())
             continue
+        if every is not None:
+            distances = every[np.ix_(members, members)]
+        else:
+            distances = _distances(matrix[members], np.arange(len(members)), groups[members])
         by_label: dict[int, list[int]] = {}
-        labels = _agglomerate(matrix[members], groups[members], limit)
-        for member, label in zip(members.tolist(), labels, strict=True):
+        for member, label in zip(members.tolist(), _agglomerate(distances, limit), strict=True):
             by_label.setdefault(label, []).append(member)
         clusters += by_label.values()
     return sorted(clusters, key=lambda c: c[0])
@@ -172,12 +183,12 @@ def representative(
 ) -> int:
     """The note closest to the cluster's centroid; on a tie the longest (when
     `lengths` is given), then the earliest."""
-    centroid = np.asarray(matrix[list(indices)].mean(axis=0)).ravel()
-    scores = matrix[list(indices)] @ centroid
-    lengths = lengths or [0] * matrix.shape[0]
+    rows = matrix[list(indices)]
+    scores = rows @ np.asarray(rows.mean(axis=0)).ravel()
+    lengths = [0] * matrix.shape[0] if lengths is None else lengths
     best = max(
         range(len(indices)),
-        key=lambda k: (round(float(scores[k]), 9), lengths[indices[k]], -indices[k]),
+        key=lambda k: (round(float(scores[k]), 6), lengths[indices[k]], -indices[k]),
     )
     return indices[best]
 
@@ -248,7 +259,7 @@ class _Plan:
 
 
 @transaction.atomic
-def draft(workshop: Workshop, *, by=None) -> DraftResult:
+def draft(workshop: Workshop, *, by: User | None = None) -> DraftResult:
     """Turn the notes no statement holds yet into statements of the editable
     revision: attached to a matching statement, else gathered into new ones.
     Existing statements keep their text, order and sources; running it again
@@ -263,30 +274,32 @@ def draft(workshop: Workshop, *, by=None) -> DraftResult:
     return result
 
 
-def _target(workshop: Workshop, *, by) -> Synthesis:
+def _target(workshop: Workshop, *, by: User | None) -> Synthesis:
+    # Two drafts at once would both copy the published revision, or both draft
+    # the same notes: the second waits here (PostgreSQL; SQLite's IMMEDIATE
+    # transactions already serialise writers), then sees the first one's work.
+    Workshop.objects.select_for_update().only("pk").get(pk=workshop.pk)
     latest = workshop.syntheses.order_by("-revision").first()
     if latest is None:
         latest = Synthesis.objects.create(workshop=workshop, revision=1)
         SynthesisEvent.objects.create(synthesis=latest, before="", after=Status.DRAFT, by=by)
-    synthesis = latest.editable(by=by)
-    # Two drafts of one revision at once would both draft the same notes: the
-    # second waits here (PostgreSQL; SQLite's IMMEDIATE transactions already
-    # serialise writers), then sees the first one's links.
-    return Synthesis.objects.select_for_update().get(pk=synthesis.pk)
+    return latest.editable(by=by)
 
 
-def _sections(result: DraftResult) -> tuple[list["_SectionWork"], set[int]]:
+def _sections(result: DraftResult) -> tuple[list[_SectionWork], set[int]]:
     """A section per question (the existing one, else a new one at the end),
     and every note a statement of this revision already holds."""
     synthesis = result.synthesis
-    sources = Prefetch("sources", queryset=Contribution.objects.only("pk", "text", "group_id"))
+    sources = Prefetch(
+        "sources", queryset=Contribution.objects.only("pk", "text", "group_id", "deleted_at")
+    )
     existing = list(
         synthesis.sections.prefetch_related(
             Prefetch("statements", queryset=Statement.objects.prefetch_related(sources))
         )
     )
     taken = {n.pk for s in existing for st in s.statements.all() for n in st.sources.all()}
-    by_question = {}
+    by_question: dict[int | None, Section] = {}
     for section in existing:
         by_question.setdefault(section.question_id, section)
     works = _works(synthesis, by_question, max((s.order for s in existing), default=0))
@@ -296,7 +309,9 @@ def _sections(result: DraftResult) -> tuple[list["_SectionWork"], set[int]]:
     return works, taken
 
 
-def _works(synthesis: Synthesis, by_question: dict, last_order: int) -> list[_SectionWork]:
+def _works(
+    synthesis: Synthesis, by_question: dict[int | None, Section], last_order: int
+) -> list[_SectionWork]:
     questions = Question.objects.filter(round__workshop=synthesis.workshop).select_related("round")
     works = []
     for question in questions.order_by("round__order", "order"):
@@ -319,7 +334,9 @@ def _last_order(statements: list[Statement]) -> int:
     return max((s.order for s in statements), default=0)
 
 
-def _candidates(workshop: Workshop, synthesis: Synthesis, taken: set[int]) -> dict:
+def _candidates(
+    workshop: Workshop, synthesis: Synthesis, taken: set[int]
+) -> dict[int, list[Contribution]]:
     """Notes to draft, per question, in board order: alive, of a group of the
     question's round, neither in a statement nor set aside by the coordination."""
     skip = taken | set(synthesis.set_aside.values_list("pk", flat=True))
@@ -367,15 +384,17 @@ def _statement_scores(notes: list[Contribution], targets: list[Statement]) -> np
     a note joins a statement when it would have joined its cluster."""
     texts, groups, owner = [], [], []
     for k, statement in enumerate(targets):
-        profile = [(statement.text, -1)] + [(s.text, s.group_id) for s in statement.sources.all()]
+        sources = [s for s in statement.sources.all() if s.deleted_at is None]
+        profile = [(statement.text, -1)] + [(s.text, s.group_id) for s in sources]
         texts += [text for text, _ in profile]
         groups += [group for _, group in profile]
         owner += [k] * len(profile)
     matrix = vectorize([n.text for n in notes] + texts)
     sims = (matrix[: len(notes)] @ matrix[len(notes) :].T).toarray()
     sims -= SAME_GROUP_PENALTY * (np.array([[n.group_id] for n in notes]) == np.array(groups))
-    members = sparse.csr_matrix((np.ones(len(owner)), (np.arange(len(owner)), owner)))
-    return sims @ members.multiply(1.0 / members.sum(axis=0)).toarray()
+    sizes = np.bincount(owner)
+    weights = sparse.csr_matrix((1.0 / sizes[owner], (np.arange(len(owner)), owner)))
+    return np.asarray(sims @ weights)  # each column: the mean over that statement's rows
 
 
 def _draft_clusters(work: _SectionWork, notes: list[Contribution], plan: _Plan) -> None:
@@ -395,7 +414,7 @@ def _kind(notes: list[Contribution], question: Question) -> str:
     counts = Counter(n.kind for n in notes).most_common()
     tied = [kind for kind, count in counts if count == counts[0][1]]
     if len(tied) == 1 or question.default_kind == Kind.QUOTE:
-        return tied[0]  # a quote statement needs a quote: never the fallback for notes
+        return tied[0]  # a question that defaults to quotes: notes must not become quotes
     return question.default_kind
 
 
