@@ -249,12 +249,12 @@ def test_editor_budget_does_not_grow_with_the_notes(world, editor, django_assert
     notes = Contribution.objects.bulk_create(
         [
             Contribution(group=group, question=world.a.question, kind="obstacle", text=f"N{i}")
-            for i in range(2000)
+            for i in range(10_000)
         ]
     )
     for i in range(20):
         s = f.StatementFactory(section=world.a.draft_section, order=10 + i, text=f"E{i}")
-        s.sources.set(notes[i * 50 : (i + 1) * 50])
+        s.sources.set(notes[i * 500 : (i + 1) * 500])
     with django_assert_max_num_queries(16):
         response = editor.get(url(world, "edition/"))
     assert response.content.decode().count('class="statement-card') == 21
