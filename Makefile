@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install install-test run test lint format check-deploy browser messages clean
+.PHONY: help install install-test run test lint format check-deploy browser system-deps messages clean
 
 help:
 	@echo "make run    — install, migrate, load the demo and serve on http://$(HOST):$(PORT)"
@@ -33,7 +33,7 @@ node_modules/axe-core/axe.min.js: package.json package-lock.json
 
 install: .env $(VENV)/.installed
 
-install-test: .env $(VENV)/.installed-test node_modules/axe-core/axe.min.js browser
+install-test: .env $(VENV)/.installed-test node_modules/axe-core/axe.min.js browser system-deps
 
 # Browser tests drive Debian's Chromium (never a downloaded browser build).
 browser:
@@ -46,7 +46,21 @@ browser:
 	  fi; \
 	fi
 
-run: install
+# WeasyPrint needs Pango and a font covering French typography (DejaVu);
+# the PDF fidelity test reads PDFs back with pdftotext (poppler-utils).
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core poppler-utils
+system-deps:
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing $$missing…"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else \
+	    echo "Missing Debian packages: $$missing (PDF exports need them)."; \
+	  fi; \
+	fi
+
+run: install system-deps
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py load_demo
 	DEBUG=true $(PY) manage.py runserver $(HOST):$(PORT)

@@ -203,3 +203,30 @@ def get_statement_for_editor(user, statement_id):
         raise Http404
     get_workshop_for_coordinator(user, statement.section.synthesis.workshop.slug)
     return statement
+
+
+def get_synthesis_for_reader(user, synthesis_id):
+    """Any revision the user may read: a published one like its page; a draft
+    only for the coordination."""
+    from synthesis.models import Status, Synthesis
+
+    synthesis = Synthesis.objects.select_related("workshop").filter(pk=synthesis_id).first()
+    if synthesis is None:
+        raise Http404
+    if synthesis.status == Status.PUBLISHED:
+        if not can_read_published(user, synthesis.workshop):
+            raise Http404
+    else:
+        get_workshop_for_coordinator(user, synthesis.workshop.slug)
+    return synthesis
+
+
+def get_export_for_reader(user, export_id):
+    """Checked at download time: the link itself grants nothing."""
+    from synthesis.models import Export, ExportStatus
+
+    export = Export.objects.filter(pk=export_id, status=ExportStatus.DONE).first()
+    if export is None:
+        raise Http404
+    export.synthesis = get_synthesis_for_reader(user, export.synthesis_id)
+    return export

@@ -279,3 +279,55 @@ class Comment(models.Model):
 
     def __str__(self):
         return self.text[:60]
+
+
+class ExportStatus(models.TextChoices):
+    PENDING = "pending", _("En file d'attente")
+    RUNNING = "running", _("En cours")
+    DONE = "done", _("Prêt")
+    FAILED = "failed", _("Échec")
+
+
+class ExportFormat(models.TextChoices):
+    PDF = "pdf", "PDF"
+    DOCX = "docx", "Word (DOCX)"
+    MD = "md", "Markdown"
+    CSV = "csv", _("CSV (données ouvertes)")
+    JSON = "json", _("JSON (données ouvertes)")
+
+
+class Export(models.Model):
+    """One file per revision and format, made in the background. The row is the
+    job: its status says where it is, and a worker claims it atomically."""
+
+    synthesis = models.ForeignKey(Synthesis, models.CASCADE, related_name="exports")
+    format = models.CharField(_("format"), max_length=8, choices=ExportFormat.choices)
+    status = models.CharField(
+        _("état"), max_length=10, choices=ExportStatus.choices, default=ExportStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("tentatives"), default=0)
+    error = models.TextField(_("erreur"), blank=True)
+    file = models.FileField(_("fichier"), upload_to="exports/", max_length=300, blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("export")
+        verbose_name_plural = _("exports")
+        ordering = ["synthesis", "format"]
+        constraints = [
+            models.UniqueConstraint(fields=["synthesis", "format"], name="export_unique_format"),
+        ]
+        indexes = [models.Index(fields=["status", "started_at"])]
+
+    def __str__(self):
+        return f"{self.synthesis} — {self.get_format_display()}"
+
+    @property
+    def in_progress(self):
+        return self.status in (ExportStatus.PENDING, ExportStatus.RUNNING)

@@ -28,4 +28,11 @@ urlpatterns = [
         "enonces/<int:statement_id>/commenter/", views.statement_comment, name="statement_comment"
     ),
     path("commentaires/<int:comment_id>/resoudre/", views.comment_resolve, name="comment_resolve"),
+    path("syntheses/<int:synthesis_id>/exports/", views.export_panel, name="export_panel"),
+    path(
+        "syntheses/<int:synthesis_id>/exports/demander/",
+        views.export_request,
+        name="export_request",
+    ),
+    path("exports/<int:export_id>/", views.export_download, name="export_download"),
 ]

@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, OuterRef, Prefetch, Subquery
-from django.http import HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -14,8 +14,8 @@ from django.views.decorators.vary import vary_on_headers
 from atelier import markup, permissions
 from atelier.models import Contribution, Kind, WorkingGroup
 
-from . import diff, editing
-from .models import Comment, Statement, Status
+from . import diff, editing, jobs
+from .models import Comment, ExportFormat, Statement, Status
 
 
 class StatementForm(forms.Form):
@@ -50,6 +50,7 @@ def published(request, slug):
             "sections": sections,
             "carriers": workshop.carriers.all(),
             "supporters": workshop.supporters.all(),
+            **exports_context(synthesis, request.user),
         },
     )
 
@@ -86,7 +87,7 @@ def _actor_types(synthesis):
     return types
 
 
-def editor_context(workshop, synthesis):
+def editor_context(workshop, synthesis, user):
     sections = list(
         synthesis.sections.select_related("round").prefetch_related(
             Prefetch("statements", queryset=_supported(Statement.objects.order_by("order", "pk")))
@@ -119,6 +120,7 @@ def editor_context(workshop, synthesis):
         "unassigned_count": waiting.count(),
         "events": synthesis.events.select_related("by"),
         "frozen": synthesis.status == Status.PUBLISHED,
+        **exports_context(synthesis, user),
     }
 
 
@@ -130,7 +132,9 @@ def editor(request, slug):
     workshop, synthesis = permissions.get_synthesis_for_editor(request.user, slug)
     if synthesis is None:
         return render(request, "synthesis/editor.html", {"workshop": workshop})
-    return render(request, "synthesis/editor.html", editor_context(workshop, synthesis))
+    return render(
+        request, "synthesis/editor.html", editor_context(workshop, synthesis, request.user)
+    )
 
 
 @login_required
@@ -456,4 +460,56 @@ def history(request, slug):
             "after": after,
             "changes": changes,
         },
+    )
+
+
+# --- Exports -----------------------------------------------------------------------------
+
+
+def exports_context(synthesis, user):
+    rows = {e.format: e for e in synthesis.exports.all()}
+    items = [(value, label, rows.get(value)) for value, label in ExportFormat.choices]
+    return {
+        "synthesis": synthesis,
+        "export_items": items,
+        "polling": any(e.in_progress for e in rows.values()),
+        "can_request": user.is_authenticated,
+    }
+
+
+@login_required
+@require_POST
+def export_request(request, synthesis_id):
+    synthesis = permissions.get_synthesis_for_reader(request.user, synthesis_id)
+    fmt = request.POST.get("format")
+    if fmt not in ExportFormat.values:
+        return HttpResponse(_("Format inconnu."), status=400)
+    jobs.request(synthesis, fmt, by=request.user, again="again" in request.POST)
+    if not request.htmx:
+        return redirect(request.POST.get("next") or synthesis.get_absolute_url())
+    return render(
+        request, "synthesis/includes/exports.html", exports_context(synthesis, request.user)
+    )
+
+
+def export_panel(request, synthesis_id):
+    synthesis = permissions.get_synthesis_for_reader(request.user, synthesis_id)
+    return render(
+        request, "synthesis/includes/exports.html", exports_context(synthesis, request.user)
+    )
+
+
+def export_download(request, export_id):
+    export = permissions.get_export_for_reader(request.user, export_id)
+    from . import exports as renderers
+
+    try:
+        handle = export.file.open("rb")
+    except (FileNotFoundError, ValueError):
+        raise Http404 from None
+    return FileResponse(
+        handle,
+        as_attachment=True,
+        filename=renderers.filename(export.synthesis, export.format),
+        content_type=renderers.FORMATS[export.format][0],
     )

@@ -162,3 +162,15 @@ def page(browser, live_server):
     page.set_default_timeout(10_000)
     yield page
     context.close()
+
+
+@pytest.fixture(autouse=True)
+def _tasks_in_process():
+    """Tasks run in the test's own process unless a test starts a real worker
+    (tests/test_export_worker.py), even when REDIS_URL points at a broker."""
+    from atelier.celery import app
+
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = eager

@@ -95,6 +95,34 @@ def coordinators_only(check):
     return effect
 
 
+READERS_A = ["animator", "other_animator", "coordinator", "delegate_a", "superuser"]
+OUTSIDERS_A = ["animator_elsewhere", "delegate_b", "deactivated", "anonymous"]
+
+
+def readers_of_a(expect, outsider_status=404):
+    return {
+        **dict.fromkeys(READERS_A, expect),
+        **{role: Expect(outsider_status, excludes=("Énoncé secret A",)) for role in OUTSIDERS_A},
+    }
+
+
+def done_export(w):
+    from django.core.files.base import ContentFile
+
+    from synthesis.models import Export
+
+    export = Export.objects.create(synthesis=w.a.synthesis, format="md", status="done")
+    export.file.save("synthese-a.md", ContentFile("Énoncé secret A".encode()))
+    return export
+
+
+def export_requested_by_readers(w, role):
+    from synthesis.models import Export
+
+    made = Export.objects.filter(synthesis=w.a.synthesis, format="md").exists()
+    assert made == (role in READERS_A), role
+
+
 def note_a1(w):
     return w.a.notes[0]
 
@@ -457,6 +485,21 @@ MATRIX = {
         effect=coordinators_only(
             lambda w: type(w.a.comment).objects.get(pk=w.a.comment.pk).resolved_at is not None
         ),
+    ),
+    "export_panel": Row(
+        lambda w: f"/syntheses/{w.a.synthesis.pk}/exports/",
+        readers_of_a(Expect(200, contains=("Markdown", "Préparer"))),
+    ),
+    "export_request": Row(
+        lambda w: f"/syntheses/{w.a.synthesis.pk}/exports/demander/",
+        {**readers_of_a(Expect(302)), "anonymous": Expect(302), "deactivated": Expect(302)},
+        method="post",
+        data={"format": "md"},
+        effect=export_requested_by_readers,
+    ),
+    "export_download": Row(
+        lambda w: f"/exports/{done_export(w).pk}/",
+        readers_of_a(Expect(200, contains=("Énoncé secret A",))),
     ),
     "service_worker": Row(lambda w: "/sw.js", everyone(200, contains=("atelier-pages",))),
     # The admin is one row: its dozens of patterns share one gate, the admin site's

@@ -1,0 +1,113 @@
+"""Exports through a real Celery worker process and a real Redis."""
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+import redis
+from celery import Celery
+from django.core.files.storage import default_storage
+from django.db import connection
+
+from synthesis.models import Export, ExportStatus
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def broker_url():
+    """A Redis database of its own for each test process (xdist runs two)."""
+    base = (os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0").rsplit("/", 1)[0]
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or "0"
+    return f"{base}/{10 + int(worker)}"
+
+
+def database_url():
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    return f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+@pytest.fixture
+def worker(transactional_db, settings):
+    url = broker_url()
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).flushdb()
+    except redis.ConnectionError:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Redis is not reachable at {url}")
+        pytest.skip(f"Redis is not reachable at {url}")
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "REDIS_URL": url,
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+    }
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "atelier",
+            "worker",
+            "--pool=solo",
+            "--without-heartbeat",
+            "--without-mingle",
+            "--without-gossip",
+            "-l",
+            "WARNING",
+        ],
+        cwd=settings.BASE_DIR,
+        env=env,
+    )
+    producer = Celery(broker=url)
+    yield producer
+    process.terminate()
+    process.wait(timeout=20)
+
+
+def wait_until(check, timeout=90):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.3)
+    return False
+
+
+def status_of(export):
+    return Export.objects.get(pk=export.pk).status
+
+
+def test_a_worker_makes_a_valid_pdf_once_even_with_a_duplicate_message(worker, world):
+    export = Export.objects.create(synthesis=world.a.synthesis, format="pdf")
+    worker.send_task("synthesis.run_export", args=[export.pk])
+    worker.send_task("synthesis.run_export", args=[export.pk])  # a duplicate message
+    assert wait_until(lambda: status_of(export) in (ExportStatus.DONE, ExportStatus.FAILED))
+    export.refresh_from_db()
+    assert export.status == ExportStatus.DONE, export.error
+    assert export.file.read()[:5] == b"%PDF-"
+    time.sleep(1.5)  # let the duplicate reach the worker
+    export.refresh_from_db()
+    assert export.attempts == 1
+    assert default_storage.listdir("exports/atelier-a/r1")[1] == ["synthese-atelier-a-r1.pdf"]
+
+
+def test_a_failing_export_is_marked_failed_and_the_worker_goes_on(worker, world, settings):
+    logo_dir = settings.MEDIA_ROOT / "logos"
+    logo_dir.mkdir(parents=True, exist_ok=True)
+    (logo_dir / "casse.png").write_bytes(b"ceci n'est pas une image")
+    org = world.a.workshop.carriers.create(name="Réseau au logo cassé", logo="logos/casse.png")
+    assert org.pk
+    broken = Export.objects.create(synthesis=world.a.synthesis, format="pdf")
+    fine = Export.objects.create(synthesis=world.a.synthesis, format="md")
+    worker.send_task("synthesis.run_export", args=[broken.pk])
+    worker.send_task("synthesis.run_export", args=[fine.pk])
+    assert wait_until(lambda: status_of(fine) == ExportStatus.DONE)
+    broken.refresh_from_db()
+    assert broken.status == ExportStatus.FAILED
+    assert "logo" in broken.error and "illisible" in broken.error
