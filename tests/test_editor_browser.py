@@ -50,3 +50,17 @@ def test_coordinator_edits_merges_and_publishes(page, live_server, world):
     assert "portage politique" in page.content()
     page.goto(f"/ateliers/{world.a.workshop.slug}/synthese/historique/?de=1&a=2")
     assert_accessible(page)
+
+
+def test_a_reader_exports_and_downloads_the_pdf(page, live_server, world):
+    log_in(page.context, live_server, world.users.delegate_a)
+    page.goto(f"/ateliers/{world.a.workshop.slug}/synthese/")
+    page.get_by_role("button", name="Préparer PDF").click()
+    link = page.get_by_role("link", name="Télécharger le PDF")
+    link.wait_for()
+    assert_accessible(page)
+    with page.expect_download() as download:
+        link.click()
+    assert download.value.suggested_filename == "synthese-atelier-a-r1.pdf"
+    with open(download.value.path(), "rb") as handle:
+        assert handle.read(5) == b"%PDF-"
