@@ -230,3 +230,12 @@ def get_export_for_reader(user, export_id):
         raise Http404
     export.synthesis = get_synthesis_for_reader(user, export.synthesis_id)
     return export
+
+
+def get_territory_for_reader(user, territory_id):
+    """A territory's dashboard: its delegates (and theirs above it) and the
+    coordination; everybody else gets 404."""
+    territory = territories_of(user).filter(pk=territory_id).first()
+    if territory is None:
+        raise Http404
+    return territory

@@ -3,6 +3,8 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.static import serve
 
+from territories import views as territory_views
+
 from . import board_views as board
 from . import people_views as people
 from . import views
@@ -49,6 +51,13 @@ urlpatterns = [
         name="note_theme_remove",
     ),
     path("apercu/", board.markup_preview, name="markup_preview"),
+    path("territoires/<int:territory_id>/", territory_views.dashboard, name="territory"),
+    path(
+        "territoires/<int:territory_id>/donnees.csv",
+        territory_views.dashboard_csv,
+        name="territory_csv",
+    ),
+    path("engagements/<int:statement_id>/suivi/", territory_views.follow_up, name="follow_up"),
     path("sw.js", board.service_worker, name="service_worker"),
     path("", include("synthesis.urls")),
     path("admin/", admin.site.urls),

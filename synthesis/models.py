@@ -331,3 +331,31 @@ class Export(models.Model):
     @property
     def in_progress(self):
         return self.status in (ExportStatus.PENDING, ExportStatus.RUNNING)
+
+
+class FollowUpStatus(models.TextChoices):
+    TODO = "todo", _("À faire")
+    DOING = "doing", _("En cours")
+    DONE = "done", _("Fait")
+    DROPPED = "dropped", _("Abandonné")
+
+
+class FollowUp(models.Model):
+    """One step in the follow-up of a commitment ("ce qu'on va faire"); the
+    latest row is its current status, the earlier ones its history."""
+
+    statement = models.ForeignKey(Statement, models.CASCADE, related_name="follow_ups")
+    status = models.CharField(_("suivi"), max_length=10, choices=FollowUpStatus.choices)
+    note = models.CharField(_("précision"), max_length=300, blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("suivi d'engagement")
+        verbose_name_plural = _("suivis d'engagement")
+        ordering = ["statement", "at", "pk"]
+
+    def __str__(self):
+        return f"{self.statement} : {self.get_status_display()}"

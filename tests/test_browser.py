@@ -78,3 +78,12 @@ def test_admin_index_has_no_accessibility_violation(page, world, client, live_se
     log_in(page.context, live_server, world.users.coordinator)
     page.goto("/admin/")
     assert_accessible(page)
+
+
+def test_territory_dashboard_has_no_accessibility_violation(page, world, live_server):
+    world.a.notes[0].themes.add(world.theme)
+    log_in(page.context, live_server, world.users.delegate_a)
+    page.goto("/")
+    page.get_by_role("link", name="Hauts-de-France").click()
+    assert page.locator("svg.bar-chart").count() == 3
+    assert_accessible(page)

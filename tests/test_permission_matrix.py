@@ -123,6 +123,33 @@ def export_requested_by_readers(w, role):
     assert made == (role in READERS_A), role
 
 
+def dashboard_rights(expect):
+    return {
+        "coordinator": expect,
+        "superuser": expect,
+        "delegate_a": expect,
+        **{
+            role: Expect(404, excludes=("Atelier A",))
+            for role in ["animator", "other_animator", "animator_elsewhere", "delegate_b"]
+        },
+        **{role: Expect(302) for role in LOGGED_OUT},
+    }
+
+
+def commitment_a(w):
+    from synthesis.models import Statement
+
+    return Statement.objects.create(
+        section=w.a.statement.section, kind="commitment", text="Engagement A", order=5
+    )
+
+
+def followed_only_by_coordinators(w, role):
+    from synthesis.models import FollowUp
+
+    assert FollowUp.objects.exists() == (role in ["coordinator", "superuser"]), role
+
+
 def note_a1(w):
     return w.a.notes[0]
 
@@ -500,6 +527,26 @@ MATRIX = {
     "export_download": Row(
         lambda w: f"/exports/{done_export(w).pk}/",
         readers_of_a(Expect(200, contains=("Énoncé secret A",))),
+    ),
+    "territory": Row(
+        lambda w: f"/territoires/{w.territories.region_a.pk}/",
+        dashboard_rights(Expect(200, contains=("Hauts-de-France", "Atelier A"), excludes=SECRET_B)),
+    ),
+    "territory_csv": Row(
+        lambda w: f"/territoires/{w.territories.region_a.pk}/donnees.csv",
+        dashboard_rights(Expect(200, contains=("Atelier A",), excludes=SECRET_B)),
+    ),
+    "follow_up": Row(
+        lambda w: f"/engagements/{commitment_a(w).pk}/suivi/",
+        {
+            "coordinator": Expect(302),
+            "superuser": Expect(302),
+            **{role: Expect(403) for role in [*WORKSHOP_ANIMATORS, *STRANGERS]},
+            **{role: Expect(302) for role in LOGGED_OUT},
+        },
+        method="post",
+        data={"status": "doing"},
+        effect=followed_only_by_coordinators,
     ),
     "service_worker": Row(lambda w: "/sw.js", everyone(200, contains=("atelier-pages",))),
     # The admin is one row: its dozens of patterns share one gate, the admin site's

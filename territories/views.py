@@ -1,0 +1,58 @@
+import csv
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from atelier import permissions
+from atelier.roster import safe_cell
+from synthesis.models import FollowUp, FollowUpStatus, Statement
+
+from . import dashboard as dashboard_data
+
+
+@login_required
+def dashboard(request, territory_id):
+    territory = permissions.get_territory_for_reader(request.user, territory_id)
+    context = dashboard_data.build(territory)
+    context["can_follow_up"] = permissions.is_coordinator(request.user)
+    context["follow_up_statuses"] = FollowUpStatus.choices
+    return render(request, "territories/dashboard.html", context)
+
+
+@login_required
+def dashboard_csv(request, territory_id):
+    territory = permissions.get_territory_for_reader(request.user, territory_id)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="tableau-de-bord-{territory.level}-{territory.code}.csv"'
+    )
+    response.write("\ufeff")
+    writer = csv.writer(response, delimiter=";")
+    for row in dashboard_data.csv_rows(dashboard_data.build(territory)):
+        writer.writerow([safe_cell(value) for value in row])
+    return response
+
+
+@login_required
+@require_POST
+def follow_up(request, statement_id):
+    """The coordination records where a commitment stands."""
+    permissions.require_coordinator(request.user)
+    statement = Statement.objects.filter(pk=statement_id, kind="commitment").first()
+    status = request.POST.get("status")
+    if statement is None or status not in FollowUpStatus.values:
+        messages.error(request, _("Engagement ou état de suivi inconnu."))
+    else:
+        FollowUp.objects.create(
+            statement=statement,
+            status=status,
+            by=request.user,
+            note=request.POST.get("note", "")[:300],
+        )
+        messages.success(request, _("Suivi enregistré."))
+    back = request.POST.get("next", "")
+    return redirect(back if back.startswith("/territoires/") else "home")
