@@ -448,3 +448,9 @@ def test_command_turns_format_error_into_command_error(tmp_path):
 def test_command_reports_a_missing_file(tmp_path):
     with pytest.raises(CommandError, match="impossible de lire"):
         call_command("import_synthesis", str(tmp_path / "absent.md"))
+
+
+def test_the_command_help_prints(capsys):
+    with pytest.raises(SystemExit):
+        call_command("import_synthesis", "--help")
+    assert "Importe une synthèse" in capsys.readouterr().out

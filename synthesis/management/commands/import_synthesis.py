@@ -4,21 +4,21 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from synthesis.importing import SynthesisFormatError, import_synthesis
 
 
 class Command(BaseCommand):
-    help = gettext_lazy(
+    # Plain strings: argparse cannot format lazy translations (--help would crash).
+    help = (
         "Importe une synthèse rédigée au format de référence (titre, date, TEMPS, rubriques ►, "
         "paroles d'acteurs). Relancer l'import sur le même fichier met l'atelier à jour."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("path", type=Path, help=gettext_lazy("fichier texte UTF-8"))
+        parser.add_argument("path", type=Path, help="fichier texte UTF-8")
         parser.add_argument(
-            "--slug", help=gettext_lazy("identifiant d'URL de l'atelier (par défaut : le titre)")
+            "--slug", help="identifiant d'URL de l'atelier (par défaut : le titre)"
         )
 
     def handle(self, *args: object, path: Path, slug: str | None, **options: object) -> None:
