@@ -7,7 +7,7 @@ from territories import views as territory_views
 
 from . import board_views as board
 from . import people_views as people
-from . import views
+from . import search, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -51,6 +51,7 @@ urlpatterns = [
         name="note_theme_remove",
     ),
     path("apercu/", board.markup_preview, name="markup_preview"),
+    path("recherche/", search.search_view, name="search"),
     path("territoires/<int:territory_id>/", territory_views.dashboard, name="territory"),
     path(
         "territoires/<int:territory_id>/donnees.csv",

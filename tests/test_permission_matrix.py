@@ -150,6 +150,14 @@ def followed_only_by_coordinators(w, role):
     assert FollowUp.objects.exists() == (role in ["coordinator", "superuser"]), role
 
 
+def NOTE_HIT(suffix):  # noqa: N802 — reads as a constant in the table
+    return f"secrète</mark> {suffix}"
+
+
+def STMT_HIT(suffix):  # noqa: N802
+    return f"secret</mark> {suffix}"
+
+
 def note_a1(w):
     return w.a.notes[0]
 
@@ -547,6 +555,37 @@ MATRIX = {
         method="post",
         data={"status": "doing"},
         effect=followed_only_by_coordinators,
+    ),
+    # Matches come back highlighted: "Note <mark>secrète</mark> A1".
+    "search": Row(
+        lambda w: "/recherche/?q=secret",
+        {
+            "anonymous": Expect(
+                200,
+                contains=(STMT_HIT("N"),),
+                excludes=(NOTE_HIT(""), STMT_HIT("A"), STMT_HIT("B")),
+            ),
+            "deactivated": Expect(200, excludes=(NOTE_HIT(""), STMT_HIT("A"), STMT_HIT("B"))),
+            "animator": Expect(
+                200,
+                contains=(NOTE_HIT("A1"), STMT_HIT("A")),
+                excludes=(NOTE_HIT("B"), STMT_HIT("B")),
+            ),
+            "other_animator": Expect(
+                200, contains=(NOTE_HIT("A1"),), excludes=(NOTE_HIT("B"), STMT_HIT("B"))
+            ),
+            "animator_elsewhere": Expect(
+                200, contains=(NOTE_HIT("B1"),), excludes=(NOTE_HIT("A"), STMT_HIT("A"))
+            ),
+            "coordinator": Expect(200, contains=(NOTE_HIT("A1"), NOTE_HIT("B1"))),
+            "superuser": Expect(200, contains=(NOTE_HIT("A1"), NOTE_HIT("B1"))),
+            "delegate_a": Expect(
+                200, contains=(STMT_HIT("A"),), excludes=(NOTE_HIT(""), STMT_HIT("B"))
+            ),
+            "delegate_b": Expect(
+                200, contains=(STMT_HIT("B"),), excludes=(NOTE_HIT(""), STMT_HIT("A"))
+            ),
+        },
     ),
     "service_worker": Row(lambda w: "/sw.js", everyone(200, contains=("atelier-pages",))),
     # The admin is one row: its dozens of patterns share one gate, the admin site's

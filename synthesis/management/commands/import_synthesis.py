@@ -17,9 +17,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("path", type=Path, help="fichier texte UTF-8")
-        parser.add_argument(
-            "--slug", help="identifiant d'URL de l'atelier (par défaut : le titre)"
-        )
+        parser.add_argument("--slug", help="identifiant d'URL de l'atelier (par défaut : le titre)")
 
     def handle(self, *args: object, path: Path, slug: str | None, **options: object) -> None:
         try:
