@@ -334,7 +334,7 @@ class Export(models.Model):
 
 
 class FollowUpStatus(models.TextChoices):
-    TODO = "todo", _("À faire")
+    PLANNED = "planned", _("À faire")
     DOING = "doing", _("En cours")
     DONE = "done", _("Fait")
     DROPPED = "dropped", _("Abandonné")

@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
             name='FollowUp',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('todo', 'À faire'), ('doing', 'En cours'), ('done', 'Fait'), ('dropped', 'Abandonné')], max_length=10, verbose_name='suivi')),
+                ('status', models.CharField(choices=[('planned', 'À faire'), ('doing', 'En cours'), ('done', 'Fait'), ('dropped', 'Abandonné')], max_length=10, verbose_name='suivi')),
                 ('note', models.CharField(blank=True, max_length=300, verbose_name='précision')),
                 ('at', models.DateTimeField(auto_now_add=True)),
                 ('by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
