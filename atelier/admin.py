@@ -95,9 +95,33 @@ class ActorTypeAdmin(CoordinatorAdmin):
 
 @admin.register(Theme)
 class ThemeAdmin(CoordinatorAdmin):
-    list_display = ["name", "slug"]
+    list_display = ["name", "slug", "note_count"]
     search_fields = ["name", "description"]
     prepopulated_fields = {"slug": ["name"]}
+    actions = ["merge"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(note_count=Count("contributions"))
+
+    @admin.display(description=_("notes"), ordering="note_count")
+    def note_count(self, obj):
+        return obj.note_count
+
+    @admin.action(
+        description=_("Fusionner les thèmes cochés dans le premier (par ordre alphabétique)")
+    )
+    def merge(self, request, queryset):
+        themes = list(queryset.order_by("name"))
+        if len(themes) < 2:
+            self.message_user(request, _("Cochez au moins deux thèmes."), level="error")
+            return
+        target, others = themes[0], themes[1:]
+        target.absorb(others)
+        self.message_user(
+            request,
+            _("%(n)s thème(s) fusionné(s) dans « %(target)s ».")
+            % {"n": len(others), "target": target.name},
+        )
 
 
 class RoundInline(CoordinatorInline, admin.TabularInline):

@@ -124,6 +124,28 @@ class Theme(models.Model):
         self.slug = self.slug or slugify(self.name)[:120]
         super().save(*args, **kwargs)
 
+    def absorb(self, others):
+        """Merge `others` into this theme: every note tagged with one of them is
+        tagged with this one, then they go. No note loses a tag's meaning."""
+        from django.db import transaction
+
+        others = [t for t in others if t.pk != self.pk]
+        through = Contribution.themes.through
+        with transaction.atomic():
+            tagged = (
+                through.objects.filter(theme__in=others)
+                .values_list("contribution_id", flat=True)
+                .distinct()
+            )
+            already = set(
+                through.objects.filter(theme=self).values_list("contribution_id", flat=True)
+            )
+            through.objects.bulk_create(
+                [through(contribution_id=c, theme=self) for c in tagged if c not in already]
+            )
+            Theme.objects.filter(pk__in=[t.pk for t in others]).delete()
+        return len(others)
+
 
 class WorkshopFormat(models.TextChoices):
     ONLINE = "online", _("En ligne")

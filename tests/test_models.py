@@ -138,3 +138,25 @@ def test_quotes_heading_uses_french_elision():
     )
     delegate = f.ActorTypeFactory(name="Délégué·e du préfet", quote_label="délégué.e du préfet")
     assert str(delegate.quotes_heading) == "Paroles de délégué.e du préfet"
+
+
+def test_merging_themes_moves_every_tag():
+    keep, gone = f.ThemeFactory(name="Participation"), f.ThemeFactory(name="Participation hab.")
+    both, only_gone = f.ContributionFactory(), f.ContributionFactory()
+    both.themes.set([keep, gone])
+    only_gone.themes.set([gone])
+    assert keep.absorb([gone]) == 1
+    assert list(both.themes.all()) == [keep] and list(only_gone.themes.all()) == [keep]
+    assert not type(keep).objects.filter(pk=gone.pk).exists()
+
+
+def test_coordinator_merges_themes_from_the_admin(client):
+    from atelier.models import Role, Theme
+
+    client.force_login(f.UserFactory(role=Role.COORDINATOR))
+    a, b = f.ThemeFactory(name="Covid"), f.ThemeFactory(name="COVID-19")
+    note = f.ContributionFactory()
+    note.themes.set([a])
+    client.post("/admin/atelier/theme/", {"action": "merge", "_selected_action": [a.pk, b.pk]})
+    assert list(Theme.objects.values_list("name", flat=True)) == ["COVID-19"]
+    assert list(note.themes.values_list("name", flat=True)) == ["COVID-19"]
