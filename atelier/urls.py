@@ -59,6 +59,7 @@ urlpatterns = [
         name="territory_csv",
     ),
     path("engagements/<int:statement_id>/suivi/", territory_views.follow_up, name="follow_up"),
+    path("tendances/", territory_views.trends, name="trends"),
     path("sw.js", board.service_worker, name="service_worker"),
     path("", include("synthesis.urls")),
     path("admin/", admin.site.urls),

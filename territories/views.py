@@ -56,3 +56,12 @@ def follow_up(request, statement_id):
         messages.success(request, _("Suivi enregistré."))
     back = request.POST.get("next", "")
     return redirect(back if back.startswith("/territoires/") else "home")
+
+
+@login_required
+def trends(request):
+    """What recurs across territories: coordination only."""
+    from . import trends as trends_data
+
+    permissions.require_coordinator(request.user)
+    return render(request, "territories/trends.html", trends_data.build())

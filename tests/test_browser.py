@@ -87,3 +87,11 @@ def test_territory_dashboard_has_no_accessibility_violation(page, world, live_se
     page.get_by_role("link", name="Hauts-de-France").click()
     assert page.locator("svg.bar-chart").count() == 3
     assert_accessible(page)
+
+
+def test_trends_page_has_no_accessibility_violation(page, world, live_server):
+    world.a.notes[1].themes.add(world.theme)
+    log_in(page.context, live_server, world.users.coordinator)
+    page.goto("/tendances/")
+    assert "Thème matrice" in page.content()
+    assert_accessible(page)

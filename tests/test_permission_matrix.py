@@ -158,6 +158,12 @@ def STMT_HIT(suffix):  # noqa: N802
     return f"secret</mark> {suffix}"
 
 
+def tagged(w, url):
+    """Tag note A2 with the world's theme, then give the URL to request."""
+    w.a.notes[1].themes.add(w.theme)
+    return url
+
+
 def note_a1(w):
     return w.a.notes[0]
 
@@ -585,6 +591,18 @@ MATRIX = {
             "delegate_b": Expect(
                 200, contains=(STMT_HIT("B"),), excludes=(NOTE_HIT(""), STMT_HIT("A"))
             ),
+        },
+    ),
+    "trends": Row(
+        lambda w: tagged(w, "/tendances/"),
+        {
+            "coordinator": Expect(200, contains=("Tendances nationales", "Thème matrice")),
+            "superuser": Expect(200, contains=("Thème matrice",)),
+            **{
+                role: Expect(403, excludes=("Thème matrice",))
+                for role in [*WORKSHOP_ANIMATORS, *STRANGERS]
+            },
+            **{role: Expect(302) for role in LOGGED_OUT},
         },
     ),
     "service_worker": Row(lambda w: "/sw.js", everyone(200, contains=("atelier-pages",))),
