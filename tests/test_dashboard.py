@@ -104,3 +104,34 @@ def test_dashboard_budget_does_not_grow(data, as_user, django_assert_max_num_que
     with django_assert_max_num_queries(20):
         response = client.get(url)
     assert response.content.decode().count('<tr><th scope="row"><a href="/ateliers/') == 11
+
+
+def test_dashboard_costs_the_same_with_1000_and_100000_notes(
+    data, as_user, django_assert_max_num_queries
+):
+    from atelier.models import Contribution
+
+    world, *_ = data
+    group, question = world.a.groups[0], world.a.question
+
+    def add(n):
+        Contribution.objects.bulk_create(
+            [
+                Contribution(group=group, question=question, kind="obstacle", text=f"n{i}")
+                for i in range(n)
+            ],
+            batch_size=5000,
+        )
+
+    client = as_user(world.users.delegate_a)
+    url = f"/territoires/{world.territories.region_a.pk}/"
+    add(1_000)
+    with django_assert_max_num_queries(20) as small:
+        client.get(url)
+    add(99_000)
+    with django_assert_max_num_queries(20) as large:
+        response = client.get(url)
+    assert len(small.captured_queries) == len(large.captured_queries)
+    balance = dashboard.build(world.territories.region_a)["balance"]
+    assert {b.label: b.value for b in balance.bars}["Frein"] == 100_000
+    assert response.status_code == 200
