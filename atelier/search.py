@@ -52,6 +52,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from django import forms
+from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.db.models import (
     BooleanField,
@@ -69,7 +70,7 @@ from django.shortcuts import render
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_POST, require_safe
 
 from synthesis.models import Statement, Synthesis
 from territories.models import Territory
@@ -536,8 +537,58 @@ def search_view(request):
             date_from=data["du"],
             date_to=data["au"],
         )
+    can_tag = permissions.is_coordinator(request.user)
     return render(
         request,
         "atelier/search.html",
-        {"form": form, "results": results, "query": form.data.get("q", "")},
+        {
+            "form": form,
+            "results": results,
+            "query": form.data.get("q", ""),
+            "can_tag": can_tag,
+            "tag_themes": Theme.objects.all() if can_tag and results else [],
+        },
     )
+
+
+@login_required
+@require_POST
+def tag_view(request):
+    """The coordination classes ticked results under a theme: notes directly,
+    statements through their source notes."""
+    from django.contrib import messages
+    from django.shortcuts import redirect
+    from django.utils.translation import gettext
+
+    permissions.require_coordinator(request.user)
+    theme = Theme.objects.filter(pk=_int(request.POST.get("theme"))).first()
+    ids = [_int(v) for v in request.POST.getlist("notes")]
+    statement_ids = [_int(v) for v in request.POST.getlist("statements")]
+    notes = (
+        Contribution.objects.alive()
+        .filter(
+            Q(pk__in=[i for i in ids if i]) | Q(statements__pk__in=[i for i in statement_ids if i])
+        )
+        .distinct()
+    )
+    if theme is None or not notes.exists():
+        messages.error(request, gettext("Cochez des résultats et choisissez un thème."))
+    else:
+        through = Contribution.themes.through
+        already = set(through.objects.filter(theme=theme).values_list("contribution_id", flat=True))
+        fresh = [n for n in notes.values_list("pk", flat=True) if n not in already]
+        through.objects.bulk_create([through(contribution_id=n, theme=theme) for n in fresh])
+        messages.success(
+            request,
+            gettext("%(n)s note·s classée·s sous « %(theme)s ».")
+            % {"n": len(fresh), "theme": theme.name},
+        )
+    back = request.POST.get("next", "")
+    return redirect(back if back.startswith("/recherche/") else "search")
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

@@ -52,6 +52,7 @@ urlpatterns = [
     ),
     path("apercu/", board.markup_preview, name="markup_preview"),
     path("recherche/", search.search_view, name="search"),
+    path("recherche/classer/", search.tag_view, name="search_tag"),
     path("territoires/<int:territory_id>/", territory_views.dashboard, name="territory"),
     path(
         "territoires/<int:territory_id>/donnees.csv",

@@ -158,6 +158,12 @@ def STMT_HIT(suffix):  # noqa: N802
     return f"secret</mark> {suffix}"
 
 
+def tagged_by_coordinators(w, role):
+    assert w.a.notes[0].themes.filter(pk=w.theme.pk).exists() == (
+        role in ["coordinator", "superuser"]
+    ), role
+
+
 def tagged(w, url):
     """Tag note A2 with the world's theme, then give the URL to request."""
     w.a.notes[1].themes.add(w.theme)
@@ -604,6 +610,18 @@ MATRIX = {
             },
             **{role: Expect(302) for role in LOGGED_OUT},
         },
+    ),
+    "search_tag": Row(
+        lambda w: "/recherche/classer/",
+        {
+            "coordinator": Expect(302),
+            "superuser": Expect(302),
+            **{role: Expect(403) for role in [*WORKSHOP_ANIMATORS, *STRANGERS]},
+            **{role: Expect(302) for role in LOGGED_OUT},
+        },
+        method="post",
+        data=lambda w: {"theme": w.theme.pk, "notes": [w.a.notes[0].pk]},
+        effect=tagged_by_coordinators,
     ),
     "service_worker": Row(lambda w: "/sw.js", everyone(200, contains=("atelier-pages",))),
     # The admin is one row: its dozens of patterns share one gate, the admin site's

@@ -401,3 +401,22 @@ def test_page_query_budget(world, as_user, django_assert_max_num_queries):
             "/recherche/", {"q": "secret", "territoire": world.territories.region_a.pk}
         )
     assert response.status_code == 200
+
+
+def test_coordinators_class_results_under_a_theme_in_bulk(world, as_user):
+    client = as_user(world.users.coordinator)
+    page = client.get("/recherche/", {"q": "secret"}).content.decode()
+    assert 'form="tag-form"' in page
+    client.post(
+        "/recherche/classer/",
+        {
+            "theme": world.theme.pk,
+            "notes": [world.b.notes[0].pk],
+            "statements": [world.a.statement.pk],
+            "next": "/recherche/?q=secret",
+        },
+    )
+    tagged = set(world.theme.contributions.values_list("text", flat=True))
+    assert tagged == {"Note secrète B1", "Note secrète A1", "Note secrète A2"}
+    delegate_page = as_user(world.users.delegate_a).get("/recherche/", {"q": "secret"})
+    assert 'form="tag-form"' not in delegate_page.content.decode()
