@@ -420,3 +420,17 @@ def test_coordinators_class_results_under_a_theme_in_bulk(world, as_user):
     assert tagged == {"Note secrète B1", "Note secrète A1", "Note secrète A2"}
     delegate_page = as_user(world.users.delegate_a).get("/recherche/", {"q": "secret"})
     assert 'form="tag-form"' not in delegate_page.content.decode()
+
+
+def test_habitant_finds_every_spelling_and_reussite_finds_reussite(world):
+    for text in [
+        "Des habitants motivés",
+        "Habitants du quartier",
+        "HABITANTS EN COLÈRE",
+        "Une réussite collective",
+    ]:
+        add_note(world.a.groups[0], text)
+    found = texts(world.users.coordinator, "habitant")
+    assert {"Des habitants motivés", "Habitants du quartier", "HABITANTS EN COLÈRE"} <= found
+    assert "Une réussite collective" in texts(world.users.coordinator, "reussite")
+    assert texts(world.users.delegate_b, "habitant") == set()  # never another territory's note
