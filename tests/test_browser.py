@@ -95,3 +95,24 @@ def test_trends_page_has_no_accessibility_violation(page, world, live_server):
     page.goto("/tendances/")
     assert "Thème matrice" in page.content()
     assert_accessible(page)
+
+
+def test_search_page_has_no_accessibility_violation(page, world, live_server):
+    log_in(page.context, live_server, world.users.coordinator)
+    page.goto("/recherche/?q=secret")
+    assert page.locator("mark").count() > 0
+    assert_accessible(page)
+
+
+def test_split_and_no_javascript_pages_have_no_accessibility_violation(page, world, live_server):
+    log_in(page.context, live_server, world.users.coordinator)
+    statement = world.a.draft_statement
+    for url in [
+        f"/enonces/{statement.pk}/scinder/",
+        f"/enonces/{statement.pk}/modifier/",
+        f"/enonces/{statement.pk}/sources/",
+        f"/notes/{world.a.notes[0].pk}/modifier/",
+        f"/participants/{world.a.person.pk}/modifier/",
+    ]:
+        page.goto(url)
+        assert_accessible(page)
