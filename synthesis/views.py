@@ -6,6 +6,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -486,7 +487,11 @@ def export_request(request, synthesis_id):
         return HttpResponse(_("Format inconnu."), status=400)
     jobs.request(synthesis, fmt, by=request.user, again="again" in request.POST)
     if not request.htmx:
-        return redirect(request.POST.get("next") or synthesis.get_absolute_url())
+        back = request.POST.get("next", "")
+        safe = url_has_allowed_host_and_scheme(
+            back, {request.get_host()}, require_https=request.is_secure()
+        )
+        return redirect(back if back and safe else synthesis.get_absolute_url())
     return render(
         request, "synthesis/includes/exports.html", exports_context(synthesis, request.user)
     )

@@ -154,3 +154,12 @@ def test_export_command_writes_the_file(published, tmp_path, capsys):
     out = tmp_path / "s.md"
     call_command("export_synthesis", "atelier-a", "--format", "md", "--out", str(out))
     assert "Énoncé secret A" in out.read_text()
+
+
+def test_the_return_address_after_a_request_stays_on_the_site(published, world, as_user):
+    client = as_user(world.users.coordinator)
+    response = client.post(
+        f"/syntheses/{published.pk}/exports/demander/",
+        {"format": "md", "next": "https://malveillant.example/"},
+    )
+    assert response.url == "/ateliers/atelier-a/synthese/"
