@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install install-test run test lint format check-deploy browser system-deps messages clean
+.PHONY: help install install-test run test lint format check-deploy browser system-deps bench messages clean
 
 help:
 	@echo "make run    — install, migrate, load the demo and serve on http://$(HOST):$(PORT)"
@@ -82,6 +82,10 @@ format:
 check-deploy:
 	@DEBUG=false SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" \
 	  ALLOWED_HOSTS=atelier.example.org $(PY) manage.py check --deploy --fail-level WARNING
+
+# Speed targets, on the machine's PostgreSQL (a scratch database atelier_bench).
+bench: install system-deps
+	$(PY) bench/bench.py
 
 messages:
 	$(PY) manage.py makemessages -l en --ignore=.venv --ignore=node_modules
