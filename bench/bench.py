@@ -224,10 +224,7 @@ def write():
         "",
         "## Misses, why, and what would fix them",
         "",
-        "- **Board with 500 notes**: the time goes into rendering — each note runs the "
-        "markup renderer and three small forms with their CSRF fields. Fix: store each "
-        "note's rendered HTML with its version, and render the per-note actions once "
-        "(delegated buttons) instead of per note.",
+        "- **Board with 500 notes**: a profile shows the time spread over the template machinery: 8 URL reversals, 3 `truncatechars` and several translations per note (4,000 reversals per page); markdown and nh3 are under 10 %. Fix: the per-note actions as one set of delegated buttons reading the note id from the list item, URLs built from one pattern, and the accessible names without truncation.",
         "- **Editor at 10,000 notes (p95)**: just over; the support counts are a COUNT "
         "DISTINCT over the links. Fix: one aggregate query grouped by statement instead of "
         "an annotation with a subquery per row.",
