@@ -188,15 +188,7 @@ def note_detail(request, note_id):
 def note_edit(request, note_id):
     note = permissions.get_note_for_writer(request.user, note_id)
     if request.method != "POST":
-        form = NoteEditForm(
-            initial={
-                "text": note.text,
-                "kind": note.kind,
-                "speaker_actor_type": note.speaker_actor_type_id,
-                "version": note.version,
-            }
-        )
-        return _edit_response(request, note, form)
+        return _edit_response(request, note, _fresh_edit_form(note))
     form = NoteEditForm(request.POST)
     if not form.is_valid():
         return _edit_response(request, note, form, status=400)

@@ -10,6 +10,14 @@ from . import markup
 from .models import NOTE_MAX_LENGTH, ActorType, Kind, Question, Theme
 
 
+def parse_int(value):
+    """An id from a POST or GET field; None for anything that is not an integer."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
 class LoginForm(AuthenticationForm):
     """Django's login form, with a cap on repeated failures per account and address."""
 

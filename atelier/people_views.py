@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from . import grouping, groups, permissions, roster
+from .forms import parse_int as _int
 from .models import ActorType, Organisation, Participant, Role, User, WorkingGroup
 
 
@@ -282,13 +283,6 @@ def group_move(request, round_id):
             request, _("%(person)s rejoint le %(group)s.") % {"person": person, "group": target}
         )
     return redirect(f"{_groups_url(round_)}#participant-{request.POST.get('participant')}")
-
-
-def _int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _groups_url(round_):

@@ -76,6 +76,7 @@ from synthesis.models import Statement, Synthesis
 from territories.models import Territory
 
 from . import permissions
+from .forms import parse_int as _int
 from .models import Contribution, Kind, Theme, Workshop
 
 TS_CONFIG = "french_unaccent"
@@ -585,10 +586,3 @@ def tag_view(request):
         )
     back = request.POST.get("next", "")
     return redirect(back if back.startswith("/recherche/") else "search")
-
-
-def _int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None

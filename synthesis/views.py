@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from atelier import markup, permissions
+from atelier.forms import parse_int as _int
 from atelier.models import Contribution, Kind, WorkingGroup
 
 from . import diff, editing, jobs
@@ -336,13 +337,6 @@ def statement_split(request, statement_id):
         {"statement": statement, "notes": notes, "error": error},
         status=400 if error else 200,
     )
-
-
-def _int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _selected(request, synthesis, name="statements"):
