@@ -95,7 +95,10 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
     # Tests use a file too: an in-memory database locks whole tables, which is
     # not how the embedded default behaves when several requests write at once.
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test-atelier.sqlite3")}
+    # TEST_DATABASE_NAME lets two checkouts' suites run side by side.
+    DATABASES["default"]["TEST"] = {
+        "NAME": env("TEST_DATABASE_NAME", default=str(BASE_DIR / "test-atelier.sqlite3"))
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="")
