@@ -83,8 +83,13 @@ check-deploy:
 	@DEBUG=false SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" \
 	  ALLOWED_HOSTS=atelier.example.org $(PY) manage.py check --deploy --fail-level WARNING
 
-# Speed targets, on the machine's PostgreSQL (a scratch database atelier_bench).
-bench: install system-deps
+$(VENV)/.installed-bench: $(VENV)/.installed pyproject.toml
+	$(PY) -m pip install --quiet -e ".[bench]"
+	touch $@
+
+# Speed targets on the real stack: the machine's PostgreSQL (a scratch database
+# atelier_bench) and Redis (database 7), gunicorn and a Celery worker on loopback.
+bench: install $(VENV)/.installed-bench system-deps
 	$(PY) bench/bench.py
 
 messages:

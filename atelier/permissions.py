@@ -113,6 +113,7 @@ def _group_with_rights(user, group_id):
             animates_workshop=Exists(animates_workshop),
         )
         .filter(pk=group_id)
+        .order_by()  # one row: the default ordering would only cost a sort
         .first()
     )
 

@@ -1,156 +1,325 @@
-"""`make bench`, first part: the work and page targets of the issues, measured
-in-process on PostgreSQL with production settings.
+"""`make bench`: every speed target of the issues, measured on the real stack
+(PostgreSQL, Redis, a Celery worker and gunicorn with production settings, all
+on loopback), at two sizes. Prints a table, writes bench/results.json and
+docs/performance.md, and stops everything it started.
 
-Not yet here (issue 8 goes on): the load test of 10/50 animators against
-gunicorn beside a trivial view, the PDF through a Celery worker and the
-click-to-download time, and the wall time of `make run`.
+Steps, in order (about 8 minutes on the 2-core machine):
+ 1. a scratch database `atelier_bench`: the demo plus 10 small workshops
+    (the small size, ~1,200 notes); gunicorn and a worker start;
+ 2. the dashboard at the small size;
+ 3. ~100,000 more notes across 100 workshops (the large size); the work
+    targets (drafting 10,000 notes, forming 1,000 people into groups);
+ 4. the pages at the large size, through gunicorn, p50/p95 and query counts;
+ 5. 10 then 50 animators saving notes, each beside the same load on a trivial
+    view (the framework's floor);
+ 6. PDFs through the worker: time, peak memory, click-to-download;
+ 7. the stack stops; `make run` from a fresh clone to its first page.
 """
 
 import json
 import os
 import platform
-import resource
+import re
+import shutil
+import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-BENCH_DB = "atelier_bench"
-os.environ["DATABASE_URL"] = os.environ.get(
-    "BENCH_DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/{BENCH_DB}"
-)
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "atelier.settings")
-os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
-os.environ.setdefault("SECURE_COOKIES", "false")
-os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1")
+from data import configure, fresh_database, generate, scene, setup_django
+from measure import QueryCounter, percentile, timed
+from stack import ROOT, Stack, free_port, peak_rss_mb, wait_for
 
+DB = configure("atelier_bench")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7")
+os.environ["REDIS_URL"] = REDIS_URL  # the bench's own writes invalidate the server's cache
+os.environ["DEBUG"] = "false"
+# BENCH_SCALE=0.1 shrinks the large size tenfold, to try the bench itself quickly.
+SCALE = float(os.environ.get("BENCH_SCALE", "1"))
 RESULTS = []
 
 
 def record(name, value, unit, target, *, lower_is_better=True, **extra):
-    ok = value <= target if lower_is_better else value >= target
+    ok = None if target is None else (value <= target if lower_is_better else value >= target)
     RESULTS.append(
         {"name": name, "value": round(value, 3), "unit": unit, "target": target, "ok": ok, **extra}
     )
-    print(f"{'ok ' if ok else 'MISS'} {name:<48} {value:>10.3f} {unit:<6} target {target}")
+    mark = {True: "ok  ", False: "MISS", None: "    "}[ok]
+    goal = "" if target is None else f"target {target}"
+    print(f"{mark} {name:<58} {value:>10.2f} {unit:<5} {goal}", flush=True)
 
 
-def timed(fn, repeat=1):
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - start) * 1000)
-    return samples
+# --- pages -----------------------------------------------------------------------------
 
 
-def percentile(samples, p):
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
-
-
-def fresh_database():
-    subprocess.run(
-        ["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", BENCH_DB], check=True
-    )
-    subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", BENCH_DB], check=True)
-
-
-def setup_django():
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    call_command("collectstatic", interactive=False, verbosity=0)  # production storage
-    call_command("load_demo", verbosity=0)
-
-
-def generate(n_workshops=100, notes_per_workshop=1000, big=10_000):
-    """~100,000 notes across ~100 workshops in the 15 demo sites; the first
-    workshop holds `big` notes (the editor and drafting targets)."""
-    import random
-    import uuid
-
-    from atelier.models import Contribution, Kind, Question, Round, WorkingGroup, Workshop
-    from territories.models import Level, Territory
-
-    rng = random.Random(8)
-    sites = list(Territory.objects.filter(level=Level.COMMUNE))
-    seed_notes = list(Contribution.objects.values_list("text", flat=True))
-    kinds = [Kind.SUCCESS_FACTOR, Kind.OBSTACLE, Kind.LESSON, Kind.COMMITMENT]
-    workshops = []
-    for i in range(n_workshops):
-        workshop = Workshop.objects.create(
-            slug=f"bench-{i}",
-            title=f"Atelier de mesure {i}",
-            date=f"202{i % 4 + 1}-0{i % 9 + 1}-15",
-            territory=sites[i % len(sites)],
-        )
-        round_ = Round.objects.create(workshop=workshop, order=1)
-        questions = [
-            Question.objects.create(
-                round=round_, order=q + 1, title=f"Consigne {q}", default_kind=kinds[q % 4]
-            )
-            for q in range(5)
-        ]
-        groups = [WorkingGroup.objects.create(round=round_, number=g + 1) for g in range(10)]
-        count = big if i == 0 else notes_per_workshop
-        Contribution.objects.bulk_create(
-            [
-                Contribution(
-                    group=groups[k % 10],
-                    question=questions[k % 5],
-                    kind=kinds[k % 4],
-                    text=f"{rng.choice(seed_notes)} ({rng.randint(1, 99)})",
-                    client_uuid=uuid.uuid4(),
-                )
-                for k in range(count)
-            ],
-            batch_size=5000,
-        )
-        workshops.append(workshop)
-    return workshops
-
-
-def client_for(username):
+def session_for(username):
+    """A logged-in session, stored like any other (the database backend)."""
     from django.test import Client
 
     from atelier.models import User
 
     client = Client()
     client.force_login(User.objects.get(username=username))
-    return client
+    return client.cookies["sessionid"].value
 
 
-def page(name, client, url, target_ms, repeat=20):
+def query_count(username, url):
     from django.db import connection
-    from django.test.utils import CaptureQueriesContext
+    from django.test import Client
 
-    client.get(url)  # warm
-    with CaptureQueriesContext(connection) as queries:
+    from atelier.models import User
+
+    client = Client()
+    client.force_login(User.objects.get(username=username))
+    client.get(url)
+    counter = QueryCounter()
+    with connection.execute_wrapper(counter):
         response = client.get(url)
     assert response.status_code == 200, (url, response.status_code)
-    samples = timed(lambda: client.get(url), repeat)
-    record(f"{name} p50", percentile(samples, 50), "ms", target_ms, queries=len(queries))
-    record(f"{name} p95", percentile(samples, 95), "ms", target_ms, queries=len(queries))
+    return counter.count
+
+
+def http_get(base, url, session_key):
+    request = urllib.request.Request(base + url, headers={"Cookie": f"sessionid={session_key}"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        body = response.read()
+        assert response.status == 200, (url, response.status)
+        return body
+
+
+def page(stack, name, username, url, target_ms, repeat=20):
+    """p50 and p95 seen by a client on loopback, after two warm-up requests."""
+    key = session_for(username)
+    for _ in range(2 * stack.web_workers):  # each gunicorn worker loads its templates
+        http_get(stack.base, url, key)
+    samples = timed(lambda: http_get(stack.base, url, key), repeat)
+    queries = query_count(username, url)
+    record(f"{name}, p50", percentile(samples, 50), "ms", target_ms, queries=queries)
+    record(f"{name}, p95", percentile(samples, 95), "ms", target_ms, queries=queries)
+
+
+# --- note saves under load --------------------------------------------------------------
+
+SAVE_PATH = re.compile(r"/groupes/\d+/notes/")
+
+
+def animators(count):
+    """`count` animators, each on a group of its own in the large workshops."""
+    import load
+    from django.urls import reverse
+
+    from atelier.models import Role, User, WorkingGroup
+
+    people = []
+    groups = (
+        WorkingGroup.objects.filter(round__workshop__slug__startswith="bench-", number=2)
+        .exclude(round__workshop__slug="bench-0")
+        .select_related("round")
+        .order_by("pk")[:count]
+    )
+    for i, group in enumerate(groups):
+        user, _ = User.objects.get_or_create(
+            username=f"bench-animateur-{i}", defaults={"role": Role.ANIMATOR}
+        )
+        group.animators.add(user)
+        people.append(
+            load.Animator(
+                session_key=session_for(user.username),
+                board_url=reverse("board", args=[group.pk]),
+                create_url=reverse("note_create", args=[group.pk]),
+                changes_url=reverse("board_changes", args=[group.pk]),
+                question_id=group.round.questions.order_by("order").first().pk,
+            )
+        )
+    return people
+
+
+def under_load(stack, count, seconds):
+    import load
+
+    people = animators(count)
+    offset = stack.log_offset()
+    saves = load.run(stack.base, people, seconds=seconds, seed=count)
+    server = stack.server_times(offset, "POST", SAVE_PATH)
+    offset = stack.log_offset()
+    floor = load.run(stack.base, people, floor=True, seconds=seconds, seed=count)
+    floor_server = stack.server_times(offset, "GET", re.compile(r"/health/"))
+    label = f"note saves, {count} animators"
+    throughput = len(saves.latencies_ms) / saves.duration_s
+    record(f"{label}: throughput", throughput, "req/s", None, lower_is_better=False)
+    record(f"{label}: errors", saves.errors, "req", 0, samples=saves.error_samples)
+    for p, target in ((50, 15), (99, 100)):
+        value, base = percentile(server, p), percentile(floor_server, p)
+        record(
+            f"{label}: server-side p{p}",
+            value,
+            "ms",
+            target,
+            baseline=round(base, 3),
+            ratio=round(value / base, 2),
+        )
+    for p in (50, 99):
+        value, base = percentile(saves.latencies_ms, p), percentile(floor.latencies_ms, p)
+        record(
+            f"{label}: seen by the client p{p}",
+            value,
+            "ms",
+            None,
+            baseline=round(base, 3),
+            ratio=round(value / base, 2),
+        )
+
+
+# --- exports through the worker ---------------------------------------------------------
+
+
+def export_through_worker(stack, synthesis):
+    """Click 'PDF' on the published page, wait for the worker, download: the
+    time the coordinator waits, the worker's own time and its peak memory."""
+    from django.urls import reverse
+
+    from synthesis.models import Export, ExportStatus
+
+    key = session_for("coordination")
+    opener = urllib.request.build_opener()
+    opener.addheaders = [("Cookie", f"sessionid={key}; csrftoken=benchbenchbenchbenchbenchbench12")]
+    published = synthesis.get_absolute_url()
+    request_url = reverse("export_request", args=[synthesis.pk])
+    start = time.perf_counter()
+    body = (
+        f"csrfmiddlewaretoken=benchbenchbenchbenchbenchbench12&format=pdf&next={published}".encode()
+    )
+    with opener.open(stack.base + request_url, data=body, timeout=60) as response:
+        assert response.status == 200, response.status
+    export = Export.objects.get(synthesis=synthesis, format="pdf")
+    panel = reverse("export_panel", args=[synthesis.pk])
+    download = reverse("export_download", args=[export.pk])
+    while download not in opener.open(stack.base + panel, timeout=60).read().decode():
+        export.refresh_from_db()
+        if export.status == ExportStatus.FAILED:
+            raise RuntimeError(export.error)
+        time.sleep(0.1)  # the page polls every few seconds; this is the floor
+    with opener.open(stack.base + download, timeout=60) as response:
+        pdf = response.read()
+    waited = time.perf_counter() - start
+    assert pdf.startswith(b"%PDF"), pdf[:20]
+    export.refresh_from_db()
+    worker_s = (export.finished_at - export.started_at).total_seconds()
+    return waited, worker_s, pdf_pages(pdf), peak_rss_mb(stack.worker.pid)
+
+
+def exports(stack, workshops):
+    from atelier.demo import SLUG
+    from synthesis.models import Synthesis
+
+    # A worker's first PDF also loads WeasyPrint and the fonts; a worker that
+    # has been up for a while has done that already, so it is reported apart.
+    waited, worker_s, pages, _ = export_through_worker(stack, published(workshops[3]))
+    record(f"PDF, first after the worker starts ({pages} pages)", worker_s, "s", None)
+    seed = Synthesis.objects.get(workshop__slug=SLUG, revision=1)
+    waited, worker_s, pages, rss = export_through_worker(stack, seed)
+    record(f"PDF of the seed in the worker ({pages} pages)", worker_s, "s", 1.5)
+    record("PDF of the seed: click to download, through Celery", waited, "s", None)
+    record("PDF of the seed: worker peak memory", rss, "MB", None)
+    waited, worker_s, pages, rss = export_through_worker(stack, published(workshops[2]))
+    record(f"PDF of a {pages}-page synthesis in the worker", worker_s, "s", 3)
+    record(f"PDF of a {pages}-page synthesis: worker peak memory", rss, "MB", 300)
+
+
+def pdf_pages(pdf):
+    with tempfile.NamedTemporaryFile(suffix=".pdf") as file:
+        file.write(pdf)
+        file.flush()
+        info = subprocess.run(["pdfinfo", file.name], capture_output=True, text=True, check=True)
+    return int(re.search(r"^Pages:\s+(\d+)", info.stdout, re.M).group(1))
+
+
+# --- make run --------------------------------------------------------------------------
+
+
+def make_run_wall_time(workdir):
+    """From `git clone` to the first page served by `make run` (pip's cache
+    warm, as a developer's second checkout would have it)."""
+    clone = Path(workdir) / "clone"
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    env.pop("VIRTUAL_ENV", None)
+    start = time.perf_counter()
+    subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
+    process = subprocess.Popen(
+        ["make", "run", f"PORT={port}"],
+        cwd=clone,
+        env=env,
+        stdout=open(Path(workdir) / "make-run.log", "wb"),  # noqa: SIM115
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        wait_for(f"http://127.0.0.1:{port}/", timeout=600, process=process)
+        return time.perf_counter() - start
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+
+
+# --- the run ---------------------------------------------------------------------------
 
 
 def main():
-    fresh_database()
+    began = time.monotonic()
+    workdir = Path(tempfile.mkdtemp(prefix="atelier-bench-"))
+    os.environ["MEDIA_ROOT"] = str(workdir / "media")
+    import redis
+
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    fresh_database(DB)
     setup_django()
-    # Work
+    from atelier.models import User
+    from territories.models import Level, Territory
+
+    generate(n_workshops=10, notes_per_workshop=100, big=100, prefix="petit")
+    nord = Territory.objects.get(level=Level.REGION, code="32")
+    User.objects.get(username="delegue").territories.add(nord)
+
+    stack = Stack(dict(os.environ), workdir)
+    stack.env["SITE_URL"] = stack.base
+    try:
+        stack.start()
+        from atelier.models import Contribution
+
+        small_notes = Contribution.objects.count()
+        page(
+            stack,
+            f"dashboard, small ({small_notes:,} notes)",
+            "delegue",
+            f"/territoires/{nord.pk}/",
+            150,
+        )
+        run_large(stack)
+    finally:
+        stack.stop()
+    record("make run: fresh clone to first page", make_run_wall_time(workdir), "s", None)
+    record("bench: total wall time", time.monotonic() - began, "s", 600)
+    write()
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+def run_large(stack):
     import random
 
     from atelier import grouping
-    from atelier.models import Contribution, User
-    from synthesis import drafting, exports
-    from territories.models import Level, Territory
+    from atelier.models import Contribution
+    from synthesis import drafting
 
+    workshops = generate(notes_per_workshop=int(1000 * SCALE), big=int(10_000 * SCALE))
+    notes = Contribution.objects.count()
+    samples = timed(lambda: drafting.draft(workshops[0]))
+    record("draft: 10,000 notes", samples[0] / 1000, "s", 10)
     rng = random.Random(1)
     people = [grouping.Person(i, rng.randrange(8), rng.randrange(15)) for i in range(1000)]
     history = [[[p.id for p in people[g::20]] for g in range(20)] for _ in range(3)]
@@ -162,88 +331,84 @@ def main():
     )
     record("groups: 1,000 people, 3 earlier rounds", statistics.median(samples), "ms", 1000)
 
-    from atelier.demo import SLUG
-    from synthesis.models import Synthesis
+    urls = scene(workshops)
+    targets = {
+        "board": ("board, 500 notes", 150),
+        "editor": ("synthesis editor, 10,000 notes", 400),
+        # No target is named for the published page: held to the editor's.
+        "published": ("published synthesis, 10,000 notes", 400),
+        "dashboard": (f"dashboard, large ({notes:,} notes)", 150),
+        "search": (f"search, {notes:,} notes", 200),
+    }
+    for key, (name, target) in targets.items():
+        username, url = urls[key]
+        page(stack, name, username, url, target, repeat=10 if key == "editor" else 20)
 
-    seed = Synthesis.objects.get(workshop__slug=SLUG, revision=1)
-    samples = timed(lambda: exports.render(seed, "pdf"), 5)
-    record("PDF of the seed (in process)", statistics.median(samples), "ms", 1500)
+    for count in (10, 50):
+        under_load(stack, count, seconds=20)
 
-    workshops = generate()
-    big = workshops[0]
-    samples = timed(lambda: drafting.draft(big))
-    record("draft: 10,000 notes", samples[0] / 1000, "s", 10)
+    exports(stack, workshops)
 
-    animator = User.objects.get(username="animateur")
-    group = big.rounds.get().groups.get(number=1)
-    group.animators.add(animator)
-    Contribution.objects.filter(group=group).exclude(
-        pk__in=Contribution.objects.filter(group=group).values("pk")[:500]
-    ).delete()
-    page("board with 500 notes", client_for("animateur"), f"/groupes/{group.pk}/", 150)
-    page(
-        "editor, 10,000 notes",
-        client_for("coordination"),
-        f"/ateliers/{big.slug}/synthese/edition/",
-        400,
-        repeat=10,
-    )
-    delegate = User.objects.get(username="delegue")
-    nord = Territory.objects.get(level=Level.REGION, code="32")
-    delegate.territories.add(nord)
-    page(
-        "delegate dashboard, 100,000 notes", client_for("delegue"), f"/territoires/{nord.pk}/", 150
-    )
-    page("search, 100,000 notes", client_for("coordination"), "/recherche/?q=habitants", 200)
 
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    record("peak resident memory of this run", peak, "MB", 1000)
-    write()
+def published(workshop):
+    """The workshop's notes drafted into a synthesis, published as is."""
+    from atelier.models import User
+    from synthesis import drafting
+    from synthesis.models import Status
+
+    coordinator = User.objects.get(username="coordination")
+    synthesis = drafting.draft(workshop, by=coordinator).synthesis
+    for status in (Status.IN_REVIEW, Status.APPROVED, Status.PUBLISHED):
+        synthesis.move_to(status, by=coordinator)
+    return synthesis
 
 
 def write():
     out = ROOT / "bench" / "results.json"
     out.write_text(json.dumps(RESULTS, indent=1, ensure_ascii=False) + "\n")
+    machine = (
+        f"{platform.machine()}, {os.cpu_count()} cores ({cpu_model()}), "
+        f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB, "
+        f"Python {platform.python_version()}, {postgres_version()}, Redis on loopback"
+    )
     lines = [
         "# Performance",
         "",
-        "Produced by `make bench` (bench/bench.py), replaced at each run that is committed.",
+        "Produced by `make bench` (bench/bench.py); replaced at each run that is committed.",
+        "How it measures, and what the misses mean: [bench/README.md](../bench/README.md).",
         "",
-        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-        "PostgreSQL on loopback; measured in-process with Django's test client (no gunicorn yet).",
+        f"Machine: {machine}. Run of {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.",
         "",
-        "| measurement | value | target | ok | queries |",
-        "|---|---|---|---|---|",
+        "| measurement | value | target | ok | queries | floor | ratio |",
+        "|---|---|---|---|---|---|---|",
     ]
     for r in RESULTS:
+        target = "—" if r["target"] is None else f"{r['target']} {r['unit']}"
+        ok = {True: "yes", False: "**no**", None: ""}[r["ok"]]
         lines.append(
-            f"| {r['name']} | {r['value']} {r['unit']} | {r['target']} {r['unit']} | "
-            f"{'yes' if r['ok'] else '**no**'} | {r.get('queries', '')} |"
+            f"| {r['name']} | {r['value']:,} {r['unit']} | {target} | {ok} | "
+            f"{r.get('queries', '')} | {r.get('baseline', '')} | {r.get('ratio', '')} |"
         )
-    lines += [
-        "",
-        "## Misses, why, and what would fix them",
-        "",
-        "- **Board with 500 notes**: a profile shows the time spread over the template machinery: 8 URL reversals, 3 `truncatechars` and several translations per note (4,000 reversals per page); markdown and nh3 are under 10 %. Fix: the per-note actions as one set of delegated buttons reading the note id from the list item, URLs built from one pattern, and the accessible names without truncation.",
-        "- **Editor at 10,000 notes (p95)**: just over; the support counts are a COUNT "
-        "DISTINCT over the links. Fix: one aggregate query grouped by statement instead of "
-        "an annotation with a subquery per row.",
-        "- **Delegate dashboard at 100,000 notes**: the theme counts scan every note of the "
-        "territory twice (territory and national share). Fix: a nightly-refreshed table "
-        "of counts per workshop, kind and theme, or a cached national share.",
-        "- **Search at 100,000 notes**: the bench's notes reuse the seed's words, so "
-        "'habitants' matches tens of thousands of rows and ts_rank/ts_headline run on "
-        "each. Fix: a stored tsvector column, ranking only the first candidates, and "
-        "headlines only for the page shown.",
-        "",
-        "Not measured yet (issue 8 continues): 10/50 animators saving notes through "
-        "gunicorn beside a trivial view, the PDF through a Celery worker and the "
-        "click-to-download time, a 20-page PDF's memory in the worker, the `make run` "
-        "wall time.",
-        "",
-    ]
-    (ROOT / "docs" / "performance.md").write_text("\n".join(lines))
+    notes = ROOT / "bench" / "misses.md"
+    if notes.exists():
+        lines += ["", notes.read_text().strip()]
+    (ROOT / "docs" / "performance.md").write_text("\n".join(lines) + "\n")
+
+
+def cpu_model():
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown CPU"
+
+
+def postgres_version():
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        return "PostgreSQL " + cursor.fetchone()[0].split()[0]
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

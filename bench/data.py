@@ -39,7 +39,7 @@ def setup_django():
     call_command("load_demo", verbosity=0)
 
 
-def generate(n_workshops=100, notes_per_workshop=1000, big=10_000):
+def generate(n_workshops=100, notes_per_workshop=1000, big=10_000, prefix="bench"):
     """~100,000 notes across ~100 workshops in the 15 demo sites; the first
     workshop holds `big` notes (the editor and drafting targets)."""
     import random
@@ -67,8 +67,8 @@ def generate(n_workshops=100, notes_per_workshop=1000, big=10_000):
     workshops = []
     for i in range(n_workshops):
         workshop = Workshop.objects.create(
-            slug=f"bench-{i}",
-            title=f"Atelier de mesure {i}",
+            slug=f"{prefix}-{i}",
+            title=f"Atelier de mesure {prefix} {i}",
             date=f"202{i % 4 + 1}-0{i % 9 + 1}-15",
             territory=sites[i % len(sites)],
         )

@@ -77,3 +77,31 @@ def test_the_app_refuses_to_start_without_a_secret_key(tmp_path):
     )
     assert result.returncode != 0
     assert "SECRET_KEY is not set" in result.stderr
+
+
+def session_engine(redis_url):
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; from django.conf import settings; django.setup(); "
+            "print(settings.SESSION_ENGINE)",
+        ],
+        cwd=settings.BASE_DIR,
+        env={**env, "DJANGO_SETTINGS_MODULE": "atelier.settings"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout.strip()
+
+
+def test_sessions_are_cached_only_in_a_cache_every_process_shares():
+    # A per-process cache would keep a logged-out session alive in the other workers.
+    assert session_engine("") == "django.contrib.sessions.backends.db"
+    assert session_engine("redis://127.0.0.1:6379/0") == (
+        "django.contrib.sessions.backends.cached_db"
+    )
