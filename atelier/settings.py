@@ -108,6 +108,9 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "atelier",
+            # An unreachable Redis fails fast; its users fall back (sessions
+            # to the database, the board to rendering its notes itself).
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
     # Sessions read from Redis, written through to the database: one query

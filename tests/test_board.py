@@ -363,7 +363,83 @@ def test_board_budget_does_not_grow_with_500_notes(board, world, django_assert_m
     )
     with django_assert_max_num_queries(12):
         response = client.get(f"/groupes/{group.pk}/")
-    assert response.content.decode().count('class="note kind-') == 501
+    body = response.content.decode()
+    assert body.count('class="note kind-') == 501
+    assert body.count('<span class="theme-tag">Thème matrice</span>') == 500
+    # The notes' buttons share the board's one form, and its CSRF token.
+    assert body.count('form="board-actions"') == 501 * 3
+    assert body.count('name="csrfmiddlewaretoken"') < 10
+
+
+def test_an_edited_note_shows_its_new_text_on_the_board(board, world):
+    client, group, *_ = board
+    note = world.a.notes[0]
+    assert "Note secrète A1" in client.get(f"/groupes/{group.pk}/").content.decode()
+    edit(client, note, text="Texte **revu** après coup")
+    body = client.get(f"/groupes/{group.pk}/").content.decode()
+    assert "Texte <strong>revu</strong> après coup" in body
+    assert "Note secrète A1" not in body
+    assert 'Modifier<span class="visually-hidden"> : Texte **revu** après coup</span>' in body
+
+
+def test_a_notes_rendering_is_shared_between_processes_and_languages_stay_apart(world, monkeypatch):
+    from django.utils import translation
+
+    from atelier.templatetags import board_notes
+
+    note = world.a.notes[0]
+    monkeypatch.setattr(board_notes, "_recent", board_notes._Recent(10))
+    french = board_notes.render_notes([note], can_write=True)
+    # Another process: its own recent renderings are empty, the shared cache is not.
+    monkeypatch.setattr(board_notes, "_recent", board_notes._Recent(10))
+    monkeypatch.setattr(board_notes.markup, "render", lambda text: pytest.fail("rendered again"))
+    assert board_notes.render_notes([note], can_write=True) == french
+    monkeypatch.undo()
+    with translation.override("en"):
+        english = board_notes.render_notes([note], can_write=True)
+    assert "Move up : Note secrète A1" in english and "Monter" not in english
+
+
+def test_the_board_opens_when_the_shared_cache_is_down(board, world, monkeypatch):
+    from atelier.templatetags import board_notes
+
+    class Down:
+        def get_many(self, keys):
+            raise ConnectionError("Redis is down")
+
+        set_many = get_many
+
+    client, group, *_ = board
+    monkeypatch.setattr(board_notes, "_recent", board_notes._Recent(10))
+    monkeypatch.setattr(board_notes, "caches", {"default": Down()})
+    response = client.get(f"/groupes/{group.pk}/")
+    assert response.status_code == 200
+    assert "Note secrète A1" in response.content.decode()
+
+
+def test_note_buttons_are_named_after_the_note_with_its_text_escaped(board, world):
+    client, group, url, note = board
+    speaker = f.ActorTypeFactory(name="Élu·e <local>")
+    theme = f.ThemeFactory(name="Thème & <b>gras</b>")
+    response = client.post(
+        url,
+        note(kind="quote", speaker_actor_type=speaker.pk, text='<img src=x> "dit" & fait'),
+        headers=HTMX,
+    )
+    saved = Contribution.objects.get(text__endswith="& fait")
+    saved.themes.add(theme)
+    body = client.get(f"/groupes/{group.pk}/").content.decode()
+    assert "<img" not in body and "<b>gras" not in body
+    name = "&lt;img src=x&gt; &quot;dit&quot; &amp; fait"
+    for action in ["Modifier<span", "Monter :", "Descendre :", "Supprimer<span"]:
+        assert action in body
+    assert f'<span class="visually-hidden">Monter : {name}</span>' in body
+    assert f'<span class="visually-hidden">Descendre : {name}</span>' in body
+    assert '<span class="speaker">Élu·e &lt;local&gt;</span>' in body
+    assert '<span class="theme-tag">Thème &amp; &lt;b&gt;gras&lt;/b&gt;</span>' in body
+    assert f'formaction="/notes/{saved.pk}/deplacer/" name="direction" value="up"' in body
+    assert f'formaction="/notes/{saved.pk}/supprimer/"' in body
+    assert response.status_code == 201
 
 
 def test_the_facilitator_overview_counts_and_highlights_silent_groups(world, as_user):

@@ -5,6 +5,7 @@ import pytest
 
 from atelier.models import Contribution
 
+from . import factories as f
 from .browser import assert_accessible, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -15,8 +16,8 @@ def open_board(browser, live_server, client):
     """Open group A1's board in a fresh browser context as `user`."""
     contexts = []
 
-    def open_as(user, group, query=""):
-        context = browser.new_context(locale="fr-FR", base_url=live_server.url)
+    def open_as(user, group, query="", **options):
+        context = browser.new_context(locale="fr-FR", base_url=live_server.url, **options)
         contexts.append(context)
         log_in(context, live_server, user)
         page = context.new_page()
@@ -140,6 +141,41 @@ def test_a_deletion_can_be_undone_from_the_keyboard(open_board, world):
     page.locator(f"#note-{note.pk} .note-text", has_text="Note secrète A1").wait_for()
     note.refresh_from_db()
     assert note.deleted_at is None
+
+
+def test_a_note_moves_from_the_keyboard_and_keeps_the_focus(open_board, world):
+    question, note = world.a.question, world.a.notes[0]
+    f.ContributionFactory(group=world.a.groups[0], question=question, text="Deuxième note")
+    page = open_board(world.users.animator, world.a.groups[0])
+    page.locator(f"#down-{note.pk}").focus()
+    page.keyboard.press("Enter")
+    page.locator(f"#notes-q{question.pk} li.note:nth-child(2)#note-{note.pk}").wait_for()
+    page.wait_for_function(f"document.activeElement.id === 'down-{note.pk}'")
+    page.keyboard.press("Shift+Tab")  # back to the "up" button, and up again
+    assert page.evaluate("document.activeElement.id") == f"up-{note.pk}"
+    page.keyboard.press("Enter")
+    page.locator(f"#notes-q{question.pk} li.note:nth-child(1)#note-{note.pk}").wait_for()
+    page.wait_for_function(f"document.activeElement.id === 'up-{note.pk}'")
+    texts = [n.text for n in Contribution.objects.alive().board_order()]
+    assert texts.index("Note secrète A1") < texts.index("Deuxième note")
+
+
+def test_without_javascript_notes_move_and_are_deleted_with_an_undo(open_board, world):
+    question, note = world.a.question, world.a.notes[0]
+    f.ContributionFactory(group=world.a.groups[0], question=question, text="Deuxième note")
+    page = open_board(world.users.animator, world.a.groups[0], java_script_enabled=False)
+    with page.expect_navigation():
+        page.locator(f"#down-{note.pk}").click()
+    assert saved_notes(page, question).all_inner_texts()[1].startswith("Note secrète A1")
+    with page.expect_navigation():
+        page.locator(f"#note-{note.pk} button", has_text="Supprimer").click()
+    assert "Note supprimée" in page.locator(".undo-banner").inner_text()
+    assert saved_notes(page, question).count() == 1
+    with page.expect_navigation():
+        page.locator(".undo-banner button", has_text="Annuler la suppression").click()
+    assert saved_notes(page, question).count() == 2
+    note.refresh_from_db()
+    assert note.deleted_at is None and note.position == 2
 
 
 def test_empty_note_is_refused_beside_the_field(open_board, world):

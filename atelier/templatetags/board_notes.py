@@ -1,0 +1,250 @@
+"""The notes of the group board, rendered in Python.
+
+A board shows hundreds of notes and is reloaded often. Through the template
+engine each note cost ~2 ms: eight URL reversals, three truncations, the
+translations, three CSRF tokens and the markup. Here:
+
+- a note is one `str.format` of the HTML below, every value escaped first;
+- its URLs come from one reversal of each pattern per board;
+- its move and delete buttons post through the board's one `#board-actions`
+  form (the HTML `form` attribute), which holds the CSRF token;
+- its rendered markup (markdown-it and nh3, the costly part) is kept under the
+  text itself, in this process and in the shared cache: an edited note is a
+  new text, hence a new key, so a stale rendering can never be shown.
+"""
+
+import hashlib
+import logging
+import threading
+from collections import OrderedDict
+from html import escape
+
+from django import template
+from django.core.cache import caches
+from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import Truncator
+from django.utils.translation import get_language, gettext
+
+from atelier import markup
+from atelier.models import Kind
+
+register = template.Library()
+
+# `escape` is Django's own escaping (it calls html.escape) without the wrapper
+# for lazy strings, which cost more than the escaping itself. Every value put
+# into these strings is an int, a UUID, or escaped.
+_DELETED = (
+    '<li id="note-{pk}" class="note" data-note-id="{pk}" data-deleted'
+    ' data-updated="{updated}" hidden></li>\n'
+)
+_NOTE = (
+    '<li id="note-{pk}" class="note kind-{kind}" data-note-id="{pk}" data-uuid="{uuid}"'
+    ' data-question="{question}" data-updated="{updated}" data-created="{created}"'
+    ' data-position="{position}" tabindex="-1">\n'
+    '  <div class="note-text">{html}</div>\n'
+    '  <p class="note-meta"><span class="kind-badge">{kind_label}</span>{speaker}{themes}</p>\n'
+    "{actions}</li>\n"
+)
+# Without JavaScript a button submits the #board-actions form to its
+# `formaction`; with htmx, its hx-post sends the same fields (htmx includes
+# the button's form and its name and value).
+_ACTIONS = (
+    '<div class="note-actions">\n'
+    '  <a class="button-small" href="{edit}" hx-get="{edit}" hx-target="#note-{pk}"'
+    ' hx-swap="outerHTML">{w.edit_label}<span class="visually-hidden"> : {label}</span></a>\n'
+    '  <button type="submit" form="board-actions" formaction="{move}" name="direction"'
+    ' value="up" hx-post="{move}" hx-target="#notes-q{question}" hx-swap="outerHTML"'
+    ' class="icon-button" id="up-{pk}"{up_focus}><span aria-hidden="true">↑</span>'
+    '<span class="visually-hidden">{w.up_label} : {label}</span></button>\n'
+    '  <button type="submit" form="board-actions" formaction="{move}" name="direction"'
+    ' value="down" hx-post="{move}" hx-target="#notes-q{question}" hx-swap="outerHTML"'
+    ' class="icon-button" id="down-{pk}"{down_focus}><span aria-hidden="true">↓</span>'
+    '<span class="visually-hidden">{w.down_label} : {label}</span></button>\n'
+    '  <button type="submit" form="board-actions" formaction="{delete}" hx-post="{delete}"'
+    ' hx-target="#note-{pk}" hx-swap="outerHTML" class="button-small button-quiet">'
+    '{w.delete_label}<span class="visually-hidden"> : {label}</span></button>\n'
+    "</div>\n"
+)
+# An id no note has: reversed once, then replaced by each note's own.
+_MARK = "987654321987"
+
+
+@register.simple_tag(takes_context=True)
+def board_notes(context, notes):
+    """Every note of a list as its <li>; the note whose button just moved it
+    gets the focus back (`moved`, `direction`), for keyboard users."""
+    return render_notes(
+        notes,
+        can_write=context.get("can_write", False),
+        moved=context.get("moved"),
+        direction=context.get("direction"),
+    )
+
+
+@register.simple_tag(takes_context=True)
+def board_note(context, note):
+    return render_notes([note], can_write=context.get("can_write", False))
+
+
+def render_notes(notes, *, can_write, moved=None, direction=None) -> SafeString:
+    notes = list(notes)
+    texts = _rendered_texts([note.text for note in notes if not note.deleted_at])
+    words = _Words(can_write)
+    focus = {(moved, direction): " autofocus"}
+    return mark_safe("".join(_note(note, words, texts, focus) for note in notes))  # noqa: S308
+
+
+def _note(note, words, texts, focus):
+    if note.deleted_at:
+        return _DELETED.format(pk=note.pk, updated=_stamp(note.updated_at))
+    pk, question = note.pk, note.question_id
+    html, label = texts[note.text]
+    actions = ""
+    if words.can_write:
+        actions = _ACTIONS.format(
+            w=words,
+            pk=pk,
+            question=question,
+            label=label,
+            edit=words.edit.format(pk),
+            move=words.move.format(pk),
+            delete=words.delete.format(pk),
+            up_focus=focus.get((pk, "up"), ""),
+            down_focus=focus.get((pk, "down"), ""),
+        )
+    return _NOTE.format(
+        pk=pk,
+        kind=escape(note.kind),
+        uuid=note.client_uuid,
+        question=question,
+        updated=_stamp(note.updated_at),
+        created=_stamp(note.created_at),
+        position="" if note.position is None else note.position,
+        html=html,
+        kind_label=words.kinds.get(note.kind) or escape(note.kind),
+        speaker=_speaker(note),
+        themes=_themes(note),
+        actions=actions,
+    )
+
+
+def _speaker(note):
+    if note.speaker_actor_type_id is None:
+        return ""
+    return f'<span class="speaker">{escape(note.speaker_actor_type.name)}</span>'
+
+
+def _themes(note):
+    # The board fetches the names of all its notes' themes in one query; a note
+    # fetched alone asks for its own.
+    names = getattr(note, "theme_names", None)
+    if names is None:
+        names = [theme.name for theme in note.themes.all()]
+    return "".join(f'<span class="theme-tag">{escape(name)}</span>' for name in names)
+
+
+def _stamp(moment):
+    """Django's `U.u` date format (seconds.microseconds since the epoch): the
+    board script compares them to keep the newest copy of a note."""
+    return f"{int(moment.timestamp())}.{moment.microsecond:06d}"
+
+
+class _Words:
+    """What all the notes of one board share: translations and URL patterns."""
+
+    def __init__(self, can_write):
+        self.can_write = can_write
+        self.kinds = {value: escape(str(label)) for value, label in Kind.choices}
+        if can_write:
+            self.edit = _url_pattern("note_edit")
+            self.move = _url_pattern("note_move")
+            self.delete = _url_pattern("note_delete")
+            self.edit_label = escape(gettext("Modifier"))
+            self.up_label = escape(gettext("Monter"))
+            self.down_label = escape(gettext("Descendre"))
+            self.delete_label = escape(gettext("Supprimer"))
+
+
+def _url_pattern(name):
+    """`name`'s URL, escaped, with `{}` where the note id goes."""
+    url = escape(reverse(name, args=[_MARK]))
+    return url.replace("{", "{{").replace("}", "}}").replace(_MARK, "{}")
+
+
+# ----- the rendered markup, kept by text ------------------------------------------
+
+# Bump when markup.render changes its output, so that no old rendering is served.
+CACHE_VERSION = 1
+CACHE_SECONDS = 24 * 3600  # a workshop day; Redis is also the Celery broker
+LOCAL_SIZE = 4096
+
+
+class _Recent:
+    """The renderings this process used last (a board reload needs them all
+    again; the shared cache is a network round trip, or may be too small)."""
+
+    def __init__(self, size):
+        self.size, self.items, self.lock = size, OrderedDict(), threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            value = self.items.get(key)
+            if value is not None:
+                self.items.move_to_end(key)
+            return value
+
+    def put(self, key, value):
+        with self.lock:
+            self.items[key] = value
+            self.items.move_to_end(key)
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+
+_recent = _Recent(LOCAL_SIZE)
+logger = logging.getLogger(__name__)
+
+
+def _rendered_texts(texts):
+    """{text: (its markup as HTML, its first 40 characters escaped, for the
+    buttons' names)}: from this process's recent renderings, else from the
+    shared cache, else rendered (and kept in both)."""
+    language = get_language()
+    result, missing = {}, {}
+    for text in dict.fromkeys(texts):
+        found = _recent.get((language, text))
+        if found is None:
+            missing[_cache_key(text, language)] = text
+        else:
+            result[text] = found
+    if not missing:
+        return result
+    cache = caches["default"]
+    try:
+        shared = cache.get_many(missing)
+    except Exception:  # Redis down: the board must still open during a workshop
+        logger.warning("Board: shared cache unavailable, rendering notes here", exc_info=True)
+        shared, cache = {}, None
+    new = {}
+    for key, text in missing.items():
+        if key in shared:
+            result[text] = shared[key]
+        else:
+            result[text] = new[key] = _render(text)
+        _recent.put((language, text), result[text])
+    if new and cache is not None:
+        try:
+            cache.set_many(new, CACHE_SECONDS)
+        except Exception:
+            logger.warning("Board: shared cache unavailable", exc_info=True)
+    return result
+
+
+def _render(text):
+    return str(markup.render(text)), escape(Truncator(text).chars(40))
+
+
+def _cache_key(text, language):
+    digest = hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+    return f"board-note:{CACHE_VERSION}:{language}:{digest}"
