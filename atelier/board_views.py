@@ -22,7 +22,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from . import markup, permissions
 from . import overview as overview_data
-from .forms import NoteEditForm, NoteForm, ThemeForm
+from .forms import NoteEditForm, NoteForm, ThemeForm, parse_int
 from .models import ActorType, Contribution, Theme, UUIDReused
 
 BOARD = "atelier/board.html"
@@ -104,6 +104,9 @@ def _script_messages():
         "too_long": _(
             "La note dépasse 5000 caractères (elle en compte {n}). "
             "Raccourcissez-la ou coupez-la en deux."
+        ),
+        "move_failed": _(
+            "Le déplacement n'a pas été enregistré : réessayez avec les boutons ↑ et ↓."
         ),
         "pending_label": _("pas encore enregistrée"),
         "pending_one": _("1 note pas encore enregistrée"),
@@ -286,7 +289,9 @@ def note_restore(request, note_id):
 def note_move(request, note_id):
     note = permissions.get_note_for_writer(request.user, note_id)
     offset = {"up": -1, "down": 1}.get(request.POST.get("direction"))
-    if offset is not None:
+    if offset is None:  # a drag and drop: any number of places
+        offset = parse_int(request.POST.get("offset"))
+    if offset:
         note.move(offset)
     if not request.htmx:
         return _back_to(note, f"note-{note.pk}")

@@ -493,7 +493,8 @@ class Contribution(models.Model):
         return changed == 1
 
     def move(self, offset):
-        """Move the note `offset` places among its question's notes (-1: up)."""
+        """Move the note `offset` places among its question's notes (-1: up),
+        stopping at either end."""
         siblings = list(
             Contribution.objects.alive()
             .filter(group_id=self.group_id, question_id=self.question_id)
@@ -501,8 +502,8 @@ class Contribution(models.Model):
             .only("pk", "position", "updated_at")
         )
         index = next(i for i, note in enumerate(siblings) if note.pk == self.pk)
-        target = index + offset
-        if not 0 <= target < len(siblings):
+        target = max(0, min(len(siblings) - 1, index + offset))
+        if target == index:
             return False
         siblings.insert(target, siblings.pop(index))
         now = timezone.now()

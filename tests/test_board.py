@@ -311,6 +311,33 @@ def test_notes_move_up_and_down_within_their_question(board, world):
     assert order()[-1] == "quatre"  # a new note still goes last
 
 
+def test_a_dropped_note_moves_several_places_and_stops_at_the_ends(board, world):
+    client, group, url, note = board
+    for text in ["deux", "trois", "quatre"]:
+        client.post(url, note(text=text, kind="success_factor"), headers=HTMX)
+    first = world.a.notes[0]
+
+    def order():
+        return list(
+            Contribution.objects.alive()
+            .filter(group=group)
+            .board_order()
+            .values_list("text", flat=True)
+        )
+
+    move = f"/notes/{first.pk}/deplacer/"
+    response = client.post(move, {"offset": "2"}, headers=HTMX)
+    assert response.status_code == 200
+    assert order() == ["deux", "trois", "Note secrète A1", "quatre"]
+    client.post(move, {"offset": "-99"}, headers=HTMX)
+    assert order() == ["Note secrète A1", "deux", "trois", "quatre"]
+    client.post(move, {"offset": "99"}, headers=HTMX)
+    assert order()[-1] == "Note secrète A1"
+    for bad in ["", "deux", "1.5"]:  # nothing moves on a malformed offset
+        assert client.post(move, {"offset": bad}, headers=HTMX).status_code == 200
+    assert order()[-1] == "Note secrète A1"
+
+
 def test_themes_are_added_from_the_codebook_and_removed(board, world):
     client, *_ = board
     note = world.a.notes[0]

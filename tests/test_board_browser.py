@@ -160,6 +160,22 @@ def test_a_note_moves_from_the_keyboard_and_keeps_the_focus(open_board, world):
     assert texts.index("Note secrète A1") < texts.index("Deuxième note")
 
 
+def test_a_note_is_dragged_and_dropped_below_another(open_board, world):
+    question, note = world.a.question, world.a.notes[0]
+    for text in ["Deuxième note", "Troisième note"]:
+        f.ContributionFactory(group=world.a.groups[0], question=question, text=text)
+    page = open_board(world.users.animator, world.a.groups[0])
+    third = page.locator(f"#notes-q{question.pk} li.note", has_text="Troisième note")
+    page.locator(f"#note-{note.pk} .note-text").drag_to(third.locator(".note-text"))
+    page.locator(f"#notes-q{question.pk} li.note:nth-child(3)#note-{note.pk}").wait_for()
+    notes = Contribution.objects.alive().filter(group=world.a.groups[0], question=question)
+    texts = [n.text for n in notes.board_order()]
+    assert texts == ["Deuxième note", "Troisième note", "Note secrète A1"]
+    # The list came back from the server: its buttons work as before.
+    page.locator(f"#up-{note.pk}").click()
+    page.locator(f"#notes-q{question.pk} li.note:nth-child(2)#note-{note.pk}").wait_for()
+
+
 def test_without_javascript_notes_move_and_are_deleted_with_an_undo(open_board, world):
     question, note = world.a.question, world.a.notes[0]
     f.ContributionFactory(group=world.a.groups[0], question=question, text="Deuxième note")

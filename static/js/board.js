@@ -374,6 +374,72 @@
     if (!document.hidden) poll();
   });
 
+  // ----- drag and drop: a mouse shortcut for the move buttons -----------------------
+  // The ↑/↓ buttons stay the way to move a note by keyboard or without
+  // JavaScript; a drop sends the same request with the number of places.
+  let dragged = null;
+  const movable = (li) => li && li.matches("li.note[data-note-id]:not([data-editing]):not([data-deleted])")
+    && li.querySelector("[id^=up-]");
+  board.addEventListener("pointerdown", (event) => {
+    const li = event.target.closest("li.note");
+    // Text, links and buttons keep their own pointer behaviour.
+    if (movable(li) && !event.target.closest("a, button, input, textarea, select")) li.draggable = true;
+  });
+  board.addEventListener("dragstart", (event) => {
+    const li = event.target.closest?.("li.note");
+    if (!movable(li)) return;
+    dragged = li;
+    li.classList.add("dragging");
+    event.dataTransfer.effectAllowed = "move";
+    event.dataTransfer.setData("text/plain", li.dataset.noteId);
+  });
+  const dropTarget = (event) => {
+    const li = dragged && event.target.closest?.("li.note");
+    return li && li !== dragged && li.parentElement === dragged.parentElement && movable(li) ? li : null;
+  };
+  board.addEventListener("dragover", (event) => {
+    const target = dropTarget(event);
+    for (const li of board.querySelectorAll(".drop-target")) if (li !== target) li.classList.remove("drop-target");
+    if (!target) return;
+    event.preventDefault();
+    event.dataTransfer.dropEffect = "move";
+    target.classList.add("drop-target");
+  });
+  board.addEventListener("drop", async (event) => {
+    const target = dropTarget(event);
+    if (!target) return;
+    event.preventDefault();
+    const note = dragged;
+    const list = note.parentElement;
+    const notes = [...list.children].filter(movable);
+    const offset = notes.indexOf(target) - notes.indexOf(note);
+    const url = note.querySelector("[id^=up-]").getAttribute("formaction");
+    const body = new URLSearchParams({ offset: String(offset) });
+    try {
+      const response = await fetch(url, {
+        method: "POST", body, credentials: "same-origin",
+        headers: { "X-CSRFToken": csrfToken(), "HX-Request": "true" },
+      });
+      if (!response.ok) throw new Error(String(response.status));
+      const template = document.createElement("template");
+      template.innerHTML = await response.text();
+      const fresh = template.content.querySelector("ol.notes");
+      if (fresh) {
+        list.replaceWith(fresh);
+        htmx.process(fresh);
+        document.getElementById(note.id)?.focus();
+      }
+    } catch {
+      status.hidden = false;
+      status.textContent = MESSAGES.move_failed;
+    }
+  });
+  board.addEventListener("dragend", () => {
+    for (const li of board.querySelectorAll(".drop-target, .dragging")) li.classList.remove("drop-target", "dragging");
+    if (dragged) dragged.draggable = false;
+    dragged = null;
+  });
+
   // ----- undo offers that fade ------------------------------------------------------
   const UNDO_SECONDS = 8;
   function expireUndo(root) {
