@@ -5,6 +5,7 @@ import datetime
 import re
 
 import pytest
+from django import forms
 from django.db import connection
 from django.urls import include, path
 
@@ -110,6 +111,69 @@ def test_limit_and_total(world):
     results = search(world.users.coordinator, "secret", limit=2)
     assert len(results.hits) == 2
     assert results.total == 6
+
+
+def test_best_match_comes_first_however_many_match(world):
+    group = world.a.groups[0]
+    best = add_note(group, "Logement, logement, logement : le logement d'abord")
+    for i in range(12):
+        add_note(group, f"Un mot sur le logement, numéro {i}")
+    results = search(world.users.coordinator, "logement", limit=5)
+    assert results.hits[0].object == best
+    assert len(results.hits) == 5
+    assert results.total == 13
+    ranks = [hit.rank for hit in results.hits]
+    assert ranks == sorted(ranks, reverse=True)
+
+
+def test_notes_and_statements_share_the_limit_by_rank(world):
+    section = world.a.statement.section
+    best = f.StatementFactory(section=section, text="Quartier, quartier, quartier et quartier")
+    for i in range(3):
+        add_note(world.a.groups[0], f"Le quartier numéro {i}")
+        f.StatementFactory(section=section, text=f"Un énoncé sur le quartier {i}")
+    results = search(world.users.coordinator, "quartier", limit=4)
+    assert results.hits[0].object == best
+    assert len(results.hits) == 4
+    assert results.total == 7
+    assert all(hit.excerpt and "<mark>" in hit.excerpt for hit in results.hits)
+
+
+def test_only_the_hits_shown_are_loaded_with_their_excerpts(world, monkeypatch):
+    loaded = []
+    for name in ("_postgresql_hits", "_python_hits"):
+        original = getattr(search_module, name)
+
+        def spy(queryset, query, matches, original=original):
+            loaded.extend(matches)
+            return original(queryset, query, matches)
+
+        monkeypatch.setattr(search_module, name, spy)
+    results = search(world.users.coordinator, "secret", limit=2)
+    assert results.total == 6
+    assert {(m.type, m.pk) for m in loaded} == {(hit.type, hit.object.pk) for hit in results.hits}
+    assert len(loaded) == 2
+
+
+def test_an_edited_note_is_found_by_its_new_words_only(world):
+    note = add_note(world.a.groups[0], "Une cantine partagée")
+    assert note.edit(version=note.version, text="Un jardin partagé")
+    coordinator = world.users.coordinator
+    assert "Un jardin partagé" in texts(coordinator, "jardin")
+    assert texts(coordinator, "cantine") == set()
+    note.refresh_from_db()
+    note.text = "Une ressourcerie de quartier"
+    note.save()
+    assert texts(coordinator, "ressourcerie") == {"Une ressourcerie de quartier"}
+    assert texts(coordinator, "jardin") == set()
+
+
+def test_an_edited_statement_is_found_by_its_new_words_only(world):
+    statement = world.a.statement
+    assert statement.edit(version=statement.version, text="Énoncé réécrit sur la mobilité")
+    coordinator = world.users.coordinator
+    assert texts(coordinator, "mobilité") == {"Énoncé réécrit sur la mobilité"}
+    assert STATEMENT_A not in texts(coordinator, "secret")
 
 
 def test_deleted_notes_are_not_found(world):
@@ -292,20 +356,23 @@ def test_fold_and_stem():
 # --- PostgreSQL ------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only")
-@pytest.mark.django_db
-def test_postgresql_uses_the_gin_indexes():
-    from django.contrib.postgres.search import SearchQuery
+postgresql_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only")
 
+
+@postgresql_only
+@pytest.mark.django_db
+def test_postgresql_uses_the_gin_indexes_on_the_stored_vectors():
     from synthesis.models import Statement
 
-    tsquery = SearchQuery("secret", config="french_unaccent", search_type="websearch")
+    tsquery = search_module._tsquery("secret")
     for model, index in (
-        (Contribution, "atelier_contribution_text_fts"),
-        (Statement, "synthesis_statement_text_fts"),
+        (Contribution, "atelier_contribution_search_vector"),
+        (Statement, "synthesis_statement_search_vector"),
     ):
-        queryset = model.objects.filter(
-            search_module.Matches(search_module.FrenchVector("text"), tsquery)
+        queryset = (
+            model.objects.filter(search_module.Matches(search_module.StoredVector(), tsquery))
+            .order_by()
+            .values("pk")
         )
         sql, params = queryset.query.sql_with_params()
         with connection.cursor() as cursor:
@@ -313,6 +380,26 @@ def test_postgresql_uses_the_gin_indexes():
             cursor.execute(f"EXPLAIN {sql}", params)
             plan = "\n".join(row[0] for row in cursor.fetchall())
         assert index in plan
+
+
+@postgresql_only
+def test_postgresql_never_computes_vectors_at_query_time(world):
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        search(world.users.coordinator, "secret")
+    sql = "\n".join(query["sql"] for query in queries.captured_queries)
+    assert "to_tsvector" not in sql
+    assert "search_vector" in sql
+
+
+@postgresql_only
+def test_loading_notes_does_not_fetch_the_stored_vector(world):
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        list(Contribution.objects.all())
+    assert "search_vector" not in queries.captured_queries[0]["sql"]
 
 
 # --- The page -------------------------------------------------------------------------
@@ -381,6 +468,34 @@ def test_page_filters_and_bad_values(world, as_user):
     assert response.status_code == 200
     assert "field-error" in response.content.decode()
     assert "Résultats" not in response.content.decode()
+
+
+@with_search_url
+def test_page_keeps_the_chosen_filters_selected(world, as_user):
+    client = as_user(world.users.coordinator)
+    response = client.get(
+        "/recherche/", {"q": "secret", "atelier": "atelier-b", "type": "obstacle"}
+    )
+    content = response.content.decode()
+    assert '<select name="atelier" id="id_atelier">' in content
+    assert '<option value="atelier-b" selected>Atelier B</option>' in content
+    assert '<option value="atelier-a">Atelier A</option>' in content
+    assert '<option value="obstacle" selected>' in content
+    assert '<option value="" selected>Tous les territoires</option>' in content
+    assert f'<option value="{world.territories.region_a.pk}">' in content
+
+
+def test_quick_select_renders_like_django_select():
+    choices = [("", "Tous"), ("1", "<Nord> & Pas-de-Calais"), ("2", "Gard")]
+    attrs = {"id": "id_x", "aria-invalid": True, "required": False}
+    quick = search_module.QuickSelect(choices=choices).render("x", "1", attrs)
+    django = forms.Select(choices=choices).render("x", "1", attrs)
+
+    def options(html):
+        return re.findall(r"<option[^>]*>[^<]*</option>", html)
+
+    assert options(quick) == [re.sub(r"\s+", " ", o) for o in options(django)]
+    assert quick.startswith('<select name="x" id="id_x" aria-invalid>')
 
 
 @with_search_url
