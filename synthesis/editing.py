@@ -2,12 +2,14 @@
 remove statements and attach notes. No note is ever deleted: a removed
 statement's notes go to the synthesis's "unassigned" panel."""
 
+from dataclasses import dataclass
+
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Exists, Max, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from atelier.models import Contribution
+from atelier.models import Contribution, WorkingGroup
 
 from .models import Section, Statement, Synthesis
 
@@ -118,16 +120,96 @@ def attach(synthesis: Synthesis, notes: list[Contribution], statement: Statement
     synthesis.set_aside.remove(*notes)
 
 
-def unassigned(synthesis: Synthesis):
-    """Notes of the workshop in no statement of this revision (set aside, or
-    typed after the last draft)."""
-    linked = Statement.sources.through.objects.filter(
+@dataclass
+class Support:
+    """Who raised the statements of a revision, and how many notes wait."""
+
+    rounds: dict[int, int]  # the workshop's groups: id -> round id
+    statements: dict[int, tuple[int, list[str]]]  # id -> (groups that raised it, actor types)
+    unassigned: int | None  # live notes of the workshop in no statement (whole revision only)
+
+    def of(self, statement_id: int) -> tuple[int, list[str]]:
+        return self.statements.get(statement_id, (0, []))
+
+
+def support(synthesis: Synthesis, statement: Statement | None = None) -> Support:
+    """How many groups raised each statement of the revision (or `statement`
+    alone) and their actor types, counted from the links to the notes (never
+    typed); for the whole revision, how many of the workshop's notes wait.
+
+    The links and the notes are read as two plain lists and joined here: the
+    same join in the database probes the notes' primary key once per link
+    (10,000 probes for a 10,000-note workshop), which costs twice as much.
+    Rows are read in chunks and not kept: 20,000 tuples held at once would
+    make Python's garbage collector run a full pass (~100 ms) every few pages."""
+    rows = WorkingGroup.objects.filter(round__workshop=synthesis.workshop_id).values_list(
+        "pk", "round", "actor_type__name"
+    )
+    rounds, types = {}, {}
+    for pk, round_id, actor_type in rows:
+        rounds[pk], types[pk] = round_id, actor_type
+    links = Statement.sources.through.objects.filter(
         statement__section__synthesis=synthesis
-    ).values("contribution_id")
+    ).values_list("statement_id", "contribution_id")
+    # The workshop's notes (filtered on a short list of groups, which lets
+    # PostgreSQL take the groups' index even without statistics); for one
+    # statement, its notes only.
+    notes = Contribution.objects.order_by().values_list("pk", "group_id", "deleted_at")
+    if statement is None:
+        notes = notes.filter(group__in=list(rounds))
+    else:
+        links = links.filter(statement=statement)
+        notes = notes.filter(pk__in=links.values("contribution_id"))
+    group_of, alive = {}, set()
+    for pk, group_id, deleted_at in notes.iterator(chunk_size=CHUNK):
+        group_of[pk] = group_id
+        if deleted_at is None:
+            alive.add(pk)
+    raised, linked, foreign = {}, set(), []
+    for statement_id, note in links.iterator(chunk_size=CHUNK):
+        linked.add(note)
+        if note in group_of:
+            raised.setdefault(statement_id, set()).add(group_of[note])
+        else:  # a source from another workshop: never made by the editor, but counted
+            foreign.append((statement_id, note))
+    if foreign:
+        group_of = dict(
+            Contribution.objects.filter(pk__in=[n for _, n in foreign]).values_list(
+                "pk", "group_id"
+            )
+        )
+        for statement_id, note in foreign:
+            raised.setdefault(statement_id, set()).add(group_of[note])
+    other_groups = set().union(*raised.values()) - types.keys()
+    if other_groups:
+        rows = WorkingGroup.objects.filter(pk__in=other_groups).values_list(
+            "pk", "actor_type__name"
+        )
+        types.update(rows)
+    by_statement = {
+        pk: (len(ids), sorted({types[g] for g in ids if types[g]})) for pk, ids in raised.items()
+    }
+    waiting = len(alive - linked) if statement is None else None
+    return Support(rounds, by_statement, waiting)
+
+
+CHUNK = 2000
+
+
+def unassigned(synthesis: Synthesis, group_ids: list[int] | None = None):
+    """Notes of the workshop in no statement of this revision (set aside, or
+    typed after the last draft). `group_ids`, the workshop's groups when the
+    caller has them: filtering on a short list of ids lets PostgreSQL take
+    the groups' index even before it has statistics on the notes."""
+    linked = Statement.sources.through.objects.filter(
+        statement__section__synthesis=synthesis, contribution=OuterRef("pk")
+    )
+    if group_ids is None:
+        group_ids = WorkingGroup.objects.filter(round__workshop=synthesis.workshop_id).values("pk")
     return (
         Contribution.objects.alive()
-        .filter(group__round__workshop=synthesis.workshop_id)
-        .exclude(pk__in=linked)
+        .filter(group__in=group_ids)
+        .filter(~Exists(linked))
         .select_related("group__round", "question")
         .order_by("group__round__order", "question__order", "group__number", "pk")
     )

@@ -1,15 +1,17 @@
 """A territory's dashboard: what its workshops said, in numbers a delegate
 reads at a glance. Every figure covers the territory and everything beneath
-it, and costs a fixed number of queries whatever the data size."""
+it, and costs a fixed number of queries whatever the data size: the notes are
+not counted here but summed from the per-workshop counts the database keeps
+up to date (counts.py)."""
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Sum
 
-from atelier.models import ActorType, Contribution, Kind, Participant, Theme, Workshop
-from synthesis.models import Export, ExportStatus, Statement, Synthesis
+from atelier.models import Kind, Participant, Workshop
+from synthesis.models import Export, ExportStatus, FollowUp, Statement, Synthesis
 
-from .models import Territory
+from .models import NoteCount, Territory, ThemeCount
 
 TOP_THEMES = 8
 RECENT_QUOTES = 8
@@ -50,18 +52,21 @@ def workshops_in(territory: Territory):
 
 
 def build(territory: Territory) -> dict:
-    workshops = workshops_in(territory)
-    notes = Contribution.objects.alive().filter(group__round__workshop__in=workshops)
-    latest = Synthesis.objects.latest_published().filter(workshop__in=workshops)
+    # The workshops and the syntheses are fetched first: every other query
+    # then filters on a short list of ids instead of repeating the subqueries.
+    workshops = _workshops(workshops_in(territory))
+    ids = [w.pk for w in workshops]
+    syntheses = _syntheses(ids)
+    balance = _balance(ids)
     return {
         "territory": territory,
-        "workshops": _workshops(workshops),
-        "participation": _participation(workshops),
-        "balance": _balance(notes),
-        "themes": _themes(notes),
-        "quotes": _quotes(latest),
-        "commitments": _commitments(latest),
-        "syntheses": _syntheses(latest),
+        "workshops": workshops,
+        "participation": _participation(ids),
+        "balance": balance,
+        "themes": _themes(ids, sum(bar.value for bar in balance.bars)),
+        "quotes": _quotes([s.pk for s in syntheses]),
+        "commitments": _commitments([s.pk for s in syntheses]),
+        "syntheses": syntheses,
     }
 
 
@@ -77,23 +82,27 @@ def _workshops(workshops):
     )
 
 
-def _participation(workshops) -> Chart:
+def _participation(workshop_ids) -> Chart:
     rows = (
-        Participant.objects.filter(workshop__in=workshops)
-        .values("actor_type")
+        Participant.objects.filter(workshop__in=workshop_ids)
+        .values_list("actor_type__name")
         .annotate(n=Count("pk"))
-        .order_by("-n")
+        .order_by("-n", "actor_type__name")
     )
-    names = dict(ActorType.objects.values_list("pk", "name"))
     chart = Chart("Participation par type d'acteur")
-    for i, row in enumerate(rows):
-        label = names.get(row["actor_type"], "Non renseigné")
-        chart.bars.append(Bar(label, row["n"], PALETTE[i % len(PALETTE)]))
+    for i, (name, n) in enumerate(rows):
+        chart.bars.append(Bar(name or "Non renseigné", n, PALETTE[i % len(PALETTE)]))
     return chart
 
 
-def _balance(notes) -> Chart:
-    counts = dict(notes.values_list("kind").annotate(n=Count("pk")))
+def _balance(workshops) -> Chart:
+    """Live notes by kind, from the counts the database keeps (counts.py)."""
+    counts = dict(
+        NoteCount.objects.filter(workshop__in=workshops)
+        .values_list("kind")
+        .annotate(n=Sum("n"))
+        .order_by()
+    )
     chart = Chart("Ce qui a été dit, par type")
     for kind in Kind:
         if kind == Kind.OTHER and not counts.get(kind):
@@ -102,52 +111,48 @@ def _balance(notes) -> Chart:
     return chart
 
 
-def _themes(notes) -> Chart:
+def _themes(workshops, local_total) -> Chart:
     """Top themes of the territory, each with its share of the territory's
     notes beside its share of all notes (national)."""
-    local_total = notes.count() or 1
-    national_notes = Contribution.objects.alive()
-    national_total = national_notes.count() or 1
-    local = (
-        Theme.objects.annotate(
-            n=Count("contributions", filter=Q(contributions__in=notes.values("pk")))
-        )
+    local = list(
+        ThemeCount.objects.filter(workshop__in=workshops)
+        .values_list("theme", "theme__name")
+        .annotate(n=Sum("n"))
         .filter(n__gt=0)
-        .order_by("-n", "name")[:TOP_THEMES]
+        .order_by("-n", "theme__name")[:TOP_THEMES]
     )
-    local = list(local)
     national = dict(
-        Theme.objects.filter(pk__in=[t.pk for t in local])
-        .annotate(n=Count("contributions", filter=Q(contributions__deleted_at__isnull=True)))
-        .values_list("pk", "n")
+        ThemeCount.objects.filter(theme__in=[theme for theme, _, _ in local])
+        .values_list("theme")
+        .annotate(n=Sum("n"))
+        .order_by()
     )
+    national_total = NoteCount.objects.aggregate(n=Sum("n"))["n"] or 1
     chart = Chart("Thèmes les plus présents")
-    for theme in local:
+    for theme, name, n in local:
         chart.bars.append(
             Bar(
-                theme.name,
-                theme.n,
+                name,
+                n,
                 PALETTE[0],
-                share=round(100 * theme.n / local_total, 1),
-                national=round(100 * national.get(theme.pk, 0) / national_total, 1),
+                share=round(100 * n / (local_total or 1), 1),
+                national=round(100 * national.get(theme, 0) / national_total, 1),
             )
         )
     return chart
 
 
-def _quotes(latest):
+def _quotes(synthesis_ids):
     return list(
-        Statement.objects.filter(section__synthesis__in=latest, kind=Kind.QUOTE)
+        Statement.objects.filter(section__synthesis__in=synthesis_ids, kind=Kind.QUOTE)
         .select_related("speaker_actor_type", "section__synthesis__workshop")
         .order_by("-section__synthesis__workshop__date", "section__order", "order")[:RECENT_QUOTES]
     )
 
 
-def _commitments(latest):
-    from synthesis.models import FollowUp
-
+def _commitments(synthesis_ids):
     statements = list(
-        Statement.objects.filter(section__synthesis__in=latest, kind=Kind.COMMITMENT)
+        Statement.objects.filter(section__synthesis__in=synthesis_ids, kind=Kind.COMMITMENT)
         .select_related("section__synthesis__workshop")
         .order_by("-section__synthesis__workshop__date", "section__order", "order")
     )
@@ -160,12 +165,16 @@ def _commitments(latest):
     return statements
 
 
-def _syntheses(latest):
-    pdfs = {
-        e.synthesis_id: e
-        for e in Export.objects.filter(synthesis__in=latest, format="pdf", status=ExportStatus.DONE)
-    }
-    syntheses = list(latest.select_related("workshop").order_by("-workshop__date"))
+def _syntheses(workshop_ids):
+    """Each workshop's newest published revision, with its PDF when made."""
+    syntheses = list(
+        Synthesis.objects.latest_published()
+        .filter(workshop__in=workshop_ids)
+        .select_related("workshop")
+        .order_by("-workshop__date")
+    )
+    done = Export.objects.filter(synthesis__in=syntheses, format="pdf", status=ExportStatus.DONE)
+    pdfs = {e.synthesis_id: e for e in done}
     for synthesis in syntheses:
         synthesis.pdf = pdfs.get(synthesis.pk)
     return syntheses

@@ -121,3 +121,38 @@ class Territory(models.Model):
 
     def descendants(self):
         return Territory.objects.covered_by([self])
+
+
+class NoteCount(models.Model):
+    """How many live notes of a kind a workshop holds. Kept by database
+    triggers on the notes (see counts.py): never written by Django."""
+
+    workshop = models.ForeignKey("atelier.Workshop", models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20)
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workshop", "kind"], name="notecount_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.workshop_id} {self.kind}: {self.n}"
+
+
+class ThemeCount(models.Model):
+    """How many live notes of a kind a workshop holds under a theme (kept like
+    NoteCount)."""
+
+    workshop = models.ForeignKey("atelier.Workshop", models.CASCADE, related_name="+")
+    theme = models.ForeignKey("atelier.Theme", models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20)
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workshop", "theme", "kind"], name="themecount_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.workshop_id} {self.theme_id} {self.kind}: {self.n}"

@@ -1,33 +1,36 @@
-"""National trends for the coordination: what recurs across territories."""
+"""National trends for the coordination: what recurs across territories.
 
-from django.db.models import Count, Q
+Summed from the per-workshop counts of live notes the database keeps
+(counts.py), like the dashboards: a few thousand rows, not every note."""
+
+from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncQuarter
 
-from atelier.models import Contribution, Kind
+from atelier.models import Kind
 
-from .models import Level, Territory
+from .models import Level, NoteCount, Territory, ThemeCount
 
 TOP = 10
 
 
 def build() -> dict:
-    notes = Contribution.objects.alive()
+    tagged = ThemeCount.objects.filter(n__gt=0)
     return {
-        "matrix": _theme_by_region(notes),
-        "success_factors": _top_themes(notes, Kind.SUCCESS_FACTOR),
-        "obstacles": _top_themes(notes, Kind.OBSTACLE),
-        "quarters": _by_quarter(notes),
+        "matrix": _theme_by_region(tagged),
+        "success_factors": _top_themes(tagged, Kind.SUCCESS_FACTOR),
+        "obstacles": _top_themes(tagged, Kind.OBSTACLE),
+        "quarters": _by_quarter(NoteCount.objects.filter(n__gt=0)),
     }
 
 
-def _theme_by_region(notes):
+def _theme_by_region(tagged):
     """Themes (rows) x régions (columns), counted from tagged notes; a workshop's
     région is the first segment of its territory's path."""
     regions = {t.path: t for t in Territory.objects.filter(level=Level.REGION)}
     rows = (
-        notes.filter(themes__isnull=False)
-        .values_list("themes__pk", "themes__name", "group__round__workshop__territory__path")
-        .annotate(n=Count("pk", distinct=True))
+        tagged.values_list("theme", "theme__name", "workshop__territory__path")
+        .annotate(n=Sum("n"))
+        .order_by()
     )
     counts, themes = {}, {}
     for theme_id, name, path, n in rows:
@@ -58,22 +61,26 @@ def _theme_by_region(notes):
     return {"regions": column_regions, "rows": table, "has_national": has_national}
 
 
-def _top_themes(notes, kind):
+def _top_themes(tagged, kind):
     """Themes of this kind of note, by the number of workshops that raised them."""
-    return list(
-        notes.filter(kind=kind, themes__isnull=False)
-        .values("themes__pk", "themes__name")
-        .annotate(workshops=Count("group__round__workshop", distinct=True), n=Count("pk"))
-        .order_by("-workshops", "-n", "themes__name")[:TOP]
+    rows = (
+        tagged.filter(kind=kind)
+        .values_list("theme", "theme__name")
+        .annotate(workshops=Count("workshop", distinct=True), n=Sum("n"))
+        .order_by("-workshops", "-n", "theme__name")[:TOP]
     )
+    return [
+        {"themes__pk": pk, "themes__name": name, "workshops": workshops, "n": n}
+        for pk, name, workshops, n in rows
+    ]
 
 
-def _by_quarter(notes):
+def _by_quarter(counts):
     kinds = [Kind.SUCCESS_FACTOR, Kind.OBSTACLE, Kind.LESSON, Kind.COMMITMENT, Kind.QUOTE]
     rows = (
-        notes.annotate(quarter=TruncQuarter("group__round__workshop__date"))
+        counts.annotate(quarter=TruncQuarter("workshop__date"))
         .values("quarter")
-        .annotate(**{k.value: Count("pk", filter=Q(kind=k)) for k in kinds})
+        .annotate(**{k.value: Sum("n", filter=Q(kind=k), default=0) for k in kinds})
         .order_by("quarter")
     )
     return {

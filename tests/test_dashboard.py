@@ -135,3 +135,122 @@ def test_dashboard_costs_the_same_with_1000_and_100000_notes(
     balance = dashboard.build(world.territories.region_a)["balance"]
     assert {b.label: b.value for b in balance.bars}["Frein"] == 100_000
     assert response.status_code == 200
+
+
+# --- The note counts the database keeps (territories/counts.py) -----------------------
+
+
+def stored_counts():
+    from territories.models import NoteCount, ThemeCount
+
+    notes = {(c.workshop_id, c.kind): c.n for c in NoteCount.objects.exclude(n=0)}
+    themes = {(c.workshop_id, c.theme_id, c.kind): c.n for c in ThemeCount.objects.exclude(n=0)}
+    return notes, themes
+
+
+def counted_from_the_notes():
+    from collections import Counter
+
+    from atelier.models import Contribution
+
+    alive = Contribution.objects.alive().order_by()
+    notes = Counter(alive.values_list("group__round__workshop", "kind"))
+    themes = Counter(
+        alive.filter(themes__isnull=False).values_list("group__round__workshop", "themes", "kind")
+    )
+    return dict(notes), dict(themes)
+
+
+def test_counts_follow_every_way_notes_are_written(world):
+    import uuid
+
+    from atelier.models import Contribution, Theme
+
+    def check():
+        assert stored_counts() == counted_from_the_notes()
+
+    check()
+    group, question = world.a.groups[0], world.a.question
+    # The board: INSERT … ON CONFLICT DO NOTHING, a retry adds nothing.
+    key = uuid.uuid4()
+    note, _ = group.add_note(client_uuid=key, question=question, kind="obstacle", text="Frein")
+    group.add_note(client_uuid=key, question=question, kind="obstacle", text="Frein")
+    check()
+    assert stored_counts()[0][(world.a.workshop.pk, "obstacle")] == 1
+    # Notes created in bulk.
+    Contribution.objects.bulk_create(
+        [Contribution(group=group, question=question, kind=k, text=k) for k in ("lesson", "quote")]
+    )
+    check()
+    # Tags: added and removed one by one, added in bulk (search), merged themes.
+    other = f.ThemeFactory(name="Autre thème")
+    note.themes.add(world.theme, other)
+    check()
+    through = Contribution.themes.through
+    through.objects.bulk_create([through(contribution_id=n.pk, theme=other) for n in world.b.notes])
+    check()
+    note.themes.remove(world.theme)
+    check()
+    world.theme.absorb([other])
+    check()
+    # Kind changed by save() and by a queryset update; a note moved to another workshop.
+    note.kind = "commitment"
+    note.save()
+    check()
+    Contribution.objects.filter(pk=note.pk).update(kind="lesson")
+    check()
+    Contribution.objects.filter(pk=note.pk).update(group=world.b.groups[0])
+    check()
+    # Soft delete and restore; a text edit or a move changes nothing.
+    note.refresh_from_db()
+    note.soft_delete()
+    check()
+    note.restore()
+    assert note.edit(version=note.version, text="Frein levé")
+    check()
+    # Hard deletes: a note with its tags, a theme, a whole workshop.
+    note.delete()
+    check()
+    world.a.notes[0].themes.add(world.theme)
+    Theme.objects.filter(pk=world.theme.pk).delete()
+    check()
+    b = world.b.workshop
+    Contribution.objects.filter(group__round__workshop=b).delete()
+    b.delete()
+    check()
+
+
+def test_a_new_note_shows_on_the_dashboard_at_once(data, as_user):
+    import uuid
+
+    world, *_ = data
+    client = as_user(world.users.delegate_a)
+    url = f"/territoires/{world.territories.region_a.pk}/donnees.csv"
+    assert "Frein;0;" in client.get(url).content.decode("utf-8-sig")
+    note, _ = world.a.groups[0].add_note(
+        client_uuid=uuid.uuid4(), question=world.a.question, kind="obstacle", text="Frein"
+    )
+    note.themes.add(world.theme)
+    text = client.get(url).content.decode("utf-8-sig")
+    assert "Frein;1;" in text
+    # 2 of A's 3 notes are tagged, 2 of the 4 notes in France.
+    assert "Thèmes les plus présents;Thème matrice;2;66.7;50.0" in text
+    note.soft_delete()
+    assert "Frein;0;" in client.get(url).content.decode("utf-8-sig")
+
+
+def test_lost_triggers_are_put_back_and_the_notes_counted_again(world):
+    from django.db import connection
+
+    from atelier.models import Contribution
+    from territories import counts
+
+    counts.uninstall(connection)
+    Contribution.objects.create(
+        group=world.a.groups[0], question=world.a.question, kind="obstacle", text="Hors compte"
+    )
+    assert stored_counts() != counted_from_the_notes()
+    assert counts.ensure(connection) is True
+    assert counts.installed(connection) == set(counts.TRIGGERS)
+    assert stored_counts() == counted_from_the_notes()
+    assert counts.ensure(connection) is False

@@ -258,3 +258,71 @@ def test_editor_budget_does_not_grow_with_the_notes(world, editor, django_assert
     with django_assert_max_num_queries(16):
         response = editor.get(url(world, "edition/"))
     assert response.content.decode().count('class="statement-card') == 21
+
+
+def test_support_names_peer_groups_and_counts_deleted_sources(world, editor):
+    group = world.a.groups[1]
+    group.actor_type = f.ActorTypeFactory(name="Élus & agents")
+    group.save()
+    world.a.notes[1].soft_delete()  # a source deleted by its group still raised the point
+    body = editor.get(url(world, "edition/")).content.decode()
+    assert "soulevé par 2 groupes sur 2 · Temps 1 · Élus &amp; agents" in body
+
+
+def test_waiting_notes_are_counted_and_listed(world, editor):
+    from atelier.models import Contribution
+
+    late = Contribution.objects.create(
+        group=world.a.groups[0], question=world.a.question, kind="lesson", text="Note tardive"
+    )
+    Contribution.objects.create(
+        group=world.a.groups[0], question=world.a.question, kind="lesson", text="Effacée"
+    ).soft_delete()
+    body = editor.get(url(world, "edition/")).content.decode()
+    assert "1 note non rattachée" in body and f'value="{late.pk}" id="note-{late.pk}"' in body
+    assert "Effacée" not in body
+
+
+def test_statement_buttons_post_through_the_page_form(world, editor):
+    one = world.a.draft_statement
+    body = editor.get(url(world, "edition/")).content.decode()
+    shared = body.split('<form id="statement-actions"')[1].split("</form>")[0]
+    assert 'name="csrfmiddlewaretoken"' in shared
+    up = (
+        f'form="statement-actions" formaction="/enonces/{one.pk}/ordre/" name="direction"'
+        ' value="up"'
+    )
+    assert up in body
+    assert f'form="statement-actions" formaction="/enonces/{one.pk}/retirer/"' in body
+    # What the browser sends for that button: the form's token, the button's value.
+    token = shared.split('value="')[1].split('"')[0]
+    response = editor.post(
+        f"/enonces/{one.pk}/ordre/", {"csrfmiddlewaretoken": token, "direction": "up"}
+    )
+    assert response.status_code == 302
+
+
+def test_a_published_revision_shows_no_statement_actions(world, editor):
+    from synthesis.models import Synthesis
+
+    Synthesis.objects.filter(pk=world.a.draft.pk).delete()  # r1, published, is the newest
+    body = editor.get(url(world, "edition/")).content.decode()
+    assert 'class="statement-card' in body and "Énoncé secret A" in body
+    assert 'id="statement-actions"' not in body and "formaction=" not in body
+    assert 'class="comment-form"' in body  # commenting stays open
+
+
+def test_statement_text_is_sanitised_in_the_editor(world, editor):
+    f.StatementFactory(
+        section=world.a.draft_section, order=5, text="**gras** <script>alert(1)</script>"
+    )
+    body = editor.get(url(world, "edition/")).content.decode()
+    assert "<strong>gras</strong>" in body and "<script>alert" not in body
+    assert "Sélectionner « **gras** &lt;script&gt;alert(1)&lt;/script&gt; »" in body
+
+
+def test_a_source_from_another_workshop_counts_but_never_waits_here(world, editor):
+    world.a.draft_statement.sources.add(world.b.notes[0])
+    body = editor.get(url(world, "edition/")).content.decode()
+    assert "soulevé par 3 groupes sur 2 · Temps 1" in body
+    assert "Toutes les notes sont dans un énoncé." in body and "Note secrète B1" not in body

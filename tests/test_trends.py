@@ -39,3 +39,25 @@ def test_trends_page_budget_does_not_grow(world, as_user, django_assert_max_num_
     with django_assert_max_num_queries(10):
         response = client.get("/tendances/")
     assert response.status_code == 200
+
+
+def test_trends_follow_notes_written_in_bulk(world):
+    from atelier.models import Contribution
+
+    group, question = world.a.groups[0], world.a.question
+    notes = Contribution.objects.bulk_create(
+        [
+            Contribution(group=group, question=question, kind="obstacle", text=f"F{i}")
+            for i in range(3)
+        ]
+    )
+    Contribution.themes.through.objects.bulk_create(
+        [Contribution.themes.through(contribution_id=n.pk, theme=world.theme) for n in notes]
+    )
+    built = trends.build()
+    assert [(r["themes__name"], r["workshops"], r["n"]) for r in built["obstacles"]] == [
+        ("Thème matrice", 1, 3)
+    ]
+    assert built["quarters"]["rows"] == [{"label": "2021 T1", "counts": [3, 3, 0, 0, 0]}]
+    notes[0].soft_delete()
+    assert trends.build()["obstacles"][0]["n"] == 2
