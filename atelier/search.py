@@ -116,10 +116,23 @@ class Hit:
         return {NOTE: _("Note"), STATEMENT: _("Énoncé"), QUOTE: _("Parole")}[self.type]
 
 
+# Beyond this many matches the page says "more than": counting 12,000 matches
+# exactly costs as much as ranking them, and tells a reader nothing more.
+COUNT_CAP = 1000
+
+
 @dataclass
 class SearchResults:
     hits: list[Hit] = field(default_factory=list)
-    total: int = 0
+    total: int = 0  # at most COUNT_CAP + 1
+
+    @property
+    def capped(self):
+        return self.total > COUNT_CAP
+
+    @property
+    def cap(self):
+        return COUNT_CAP
 
 
 # --- Rights, as querysets ----------------------------------------------------------------
@@ -264,7 +277,7 @@ def search(
         *load(statements, query, [match for match in shown if match.type != NOTE]),
     ]
     hits.sort(key=lambda hit: (-hit.rank, -hit.date.toordinal(), hit.type, -hit.object.pk))
-    return SearchResults(hits=hits, total=note_total + statement_total)
+    return SearchResults(hits=hits, total=min(note_total + statement_total, COUNT_CAP + 1))
 
 
 @dataclass(frozen=True)
@@ -362,7 +375,7 @@ def _postgresql_rank(queryset, query, limit, workshop_path):
         .order_by("-rank", f"-{workshop_path}__date", "-pk")
         .values_list("pk", "kind", "rank", f"{workshop_path}__date")[:limit]
     )
-    total = len(rows) if len(rows) < limit else matching.count()
+    total = len(rows) if len(rows) < limit else matching.order_by()[: COUNT_CAP + 1].count()
     return [_match(queryset, *row) for row in rows], total
 
 

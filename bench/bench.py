@@ -177,37 +177,40 @@ def under_load(stack, count, seconds):
 # --- exports through the worker ---------------------------------------------------------
 
 
-def export_through_worker(stack, synthesis):
-    """Click 'PDF' on the published page, wait for the worker, download: the
-    time the coordinator waits, the worker's own time and its peak memory."""
+def export_through_worker(stack, synthesis, *, again=False):
+    """Click 'PDF' on the published page (or 'again'), wait for the worker,
+    download: the time the coordinator waits, the worker's own time and its
+    peak memory."""
     from django.urls import reverse
+    from django.utils import timezone
 
     from synthesis.models import Export, ExportStatus
 
     key = session_for("coordination")
+    token = "bench" * 6 + "12"  # any well-formed token, the same in cookie and form
     opener = urllib.request.build_opener()
-    opener.addheaders = [("Cookie", f"sessionid={key}; csrftoken=benchbenchbenchbenchbenchbench12")]
+    opener.addheaders = [("Cookie", f"sessionid={key}; csrftoken={token}")]
     published = synthesis.get_absolute_url()
     request_url = reverse("export_request", args=[synthesis.pk])
-    start = time.perf_counter()
-    body = (
-        f"csrfmiddlewaretoken=benchbenchbenchbenchbenchbench12&format=pdf&next={published}".encode()
-    )
-    with opener.open(stack.base + request_url, data=body, timeout=60) as response:
-        assert response.status == 200, response.status
+    fields = f"csrfmiddlewaretoken={token}&format=pdf&next={published}"
+    clicked, start = timezone.now(), time.perf_counter()
+    with opener.open(stack.base + request_url, data=(fields + "&again=1" * again).encode()) as r:
+        assert r.status == 200, r.status
     export = Export.objects.get(synthesis=synthesis, format="pdf")
     panel = reverse("export_panel", args=[synthesis.pk])
     download = reverse("export_download", args=[export.pk])
-    while download not in opener.open(stack.base + panel, timeout=60).read().decode():
+    while True:
+        html = opener.open(stack.base + panel, timeout=60).read().decode()
         export.refresh_from_db()
         if export.status == ExportStatus.FAILED:
             raise RuntimeError(export.error)
+        if download in html and export.status == ExportStatus.DONE and export.finished_at > clicked:
+            break
         time.sleep(0.1)  # the page polls every few seconds; this is the floor
     with opener.open(stack.base + download, timeout=60) as response:
         pdf = response.read()
     waited = time.perf_counter() - start
     assert pdf.startswith(b"%PDF"), pdf[:20]
-    export.refresh_from_db()
     worker_s = (export.finished_at - export.started_at).total_seconds()
     return waited, worker_s, pdf_pages(pdf), peak_rss_mb(stack.worker.pid)
 
@@ -220,10 +223,15 @@ def exports(stack, workshops):
     # has been up for a while has done that already, so it is reported apart.
     waited, worker_s, pages, _ = export_through_worker(stack, published(workshops[3]))
     record(f"PDF, first after the worker starts ({pages} pages)", worker_s, "s", None)
+    # The seed three times (a first click, then "again" twice): each gunicorn
+    # worker's first message to Redis also opens its connection.
     seed = Synthesis.objects.get(workshop__slug=SLUG, revision=1)
-    waited, worker_s, pages, rss = export_through_worker(stack, seed)
-    record(f"PDF of the seed in the worker ({pages} pages)", worker_s, "s", 1.5)
-    record("PDF of the seed: click to download, through Celery", waited, "s", None)
+    runs = [export_through_worker(stack, seed, again=i > 0) for i in range(3)]
+    pages, rss = runs[0][2], max(run[3] for run in runs)
+    worker_s = statistics.median(run[1] for run in runs)
+    waited = statistics.median(run[0] for run in runs)
+    record(f"PDF of the seed in the worker ({pages} pages), median of 3", worker_s, "s", 1.5)
+    record("PDF of the seed: click to download, through Celery, median of 3", waited, "s", None)
     record("PDF of the seed: worker peak memory", rss, "MB", None)
     waited, worker_s, pages, rss = export_through_worker(stack, published(workshops[2]))
     record(f"PDF of a {pages}-page synthesis in the worker", worker_s, "s", 3)

@@ -47,6 +47,8 @@ async def _animator(base, who, *, floor, stop_at, think, poll_s, outcome, rng):
     jar = aiohttp.CookieJar(unsafe=True)  # cookies on 127.0.0.1
     jar.update_cookies({"sessionid": who.session_key}, URL(base))
     async with aiohttp.ClientSession(base_url=base, cookie_jar=jar) as http:
+        # Animators open their boards over the first seconds, not all at once.
+        await asyncio.sleep(rng.uniform(0, think[1]))
         async with http.get(who.board_url) as response:
             page = await response.text()
             if response.status != 200:
@@ -58,7 +60,7 @@ async def _animator(base, who, *, floor, stop_at, think, poll_s, outcome, rng):
         since = (re.findall(r'data-cursor="([^"]+)"', page) or [""])[0]
         headers = {"X-CSRFToken": csrf, "X-Outbox": "1", "HX-Request": "true"}
         next_poll = time.monotonic() + rng.uniform(0, poll_s)
-        await asyncio.sleep(rng.uniform(0, think[1]))  # not all in step
+        await asyncio.sleep(rng.uniform(*think))
         while time.monotonic() < stop_at:
             if time.monotonic() >= next_poll:
                 next_poll += poll_s

@@ -113,6 +113,21 @@ def test_limit_and_total(world):
     assert results.total == 6
 
 
+def test_beyond_the_cap_the_page_says_more_than(world, client, monkeypatch):
+    from atelier import search as search_module
+
+    monkeypatch.setattr(search_module, "COUNT_CAP", 4)
+    results = search(world.users.coordinator, "secret", limit=2)
+    assert len(results.hits) == 2
+    assert results.capped and results.total == 5
+    client.force_login(world.users.coordinator)
+    body = client.get("/recherche/", {"q": "secret"}).content.decode()
+    assert "Plus de 4 résultats" in body
+    monkeypatch.setattr(search_module, "COUNT_CAP", 1000)
+    body = client.get("/recherche/", {"q": "secret"}).content.decode()
+    assert "6 résultats" in body and "Plus de" not in body
+
+
 def test_best_match_comes_first_however_many_match(world):
     group = world.a.groups[0]
     best = add_note(group, "Logement, logement, logement : le logement d'abord")
