@@ -91,7 +91,7 @@ def http_get(base, url, session_key):
         return body
 
 
-def page(stack, name, username, url, target_ms, repeat=20):
+def page(stack, name, username, url, target_ms, repeat=40):
     """p50 and p95 seen by a client on loopback, after two warm-up requests."""
     key = session_for(username)
     for _ in range(2 * stack.web_workers):  # each gunicorn worker loads its templates
@@ -350,7 +350,7 @@ def run_large(stack):
     }
     for key, (name, target) in targets.items():
         username, url = urls[key]
-        page(stack, name, username, url, target, repeat=10 if key == "editor" else 20)
+        page(stack, name, username, url, target, repeat=20 if key == "editor" else 40)
 
     for count in (10, 50):
         under_load(stack, count, seconds=20)
