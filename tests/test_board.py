@@ -409,39 +409,21 @@ def test_an_edited_note_shows_its_new_text_on_the_board(board, world):
     assert 'Modifier<span class="visually-hidden"> : Texte **revu** après coup</span>' in body
 
 
-def test_a_notes_rendering_is_shared_between_processes_and_languages_stay_apart(world, monkeypatch):
+def test_a_notes_markup_is_rendered_once_and_languages_stay_apart(world, monkeypatch):
     from django.utils import translation
 
+    from atelier import rows
     from atelier.templatetags import board_notes
 
     note = world.a.notes[0]
-    monkeypatch.setattr(board_notes, "_recent", board_notes._Recent(10))
+    rows._rendered.cache_clear()
     french = board_notes.render_notes([note], can_write=True)
-    # Another process: its own recent renderings are empty, the shared cache is not.
-    monkeypatch.setattr(board_notes, "_recent", board_notes._Recent(10))
-    monkeypatch.setattr(board_notes.markup, "render", lambda text: pytest.fail("rendered again"))
+    monkeypatch.setattr(rows.markup, "render", lambda text: pytest.fail("rendered again"))
     assert board_notes.render_notes([note], can_write=True) == french
     monkeypatch.undo()
     with translation.override("en"):
         english = board_notes.render_notes([note], can_write=True)
     assert "Move up : Note secrète A1" in english and "Monter" not in english
-
-
-def test_the_board_opens_when_the_shared_cache_is_down(board, world, monkeypatch):
-    from atelier.templatetags import board_notes
-
-    class Down:
-        def get_many(self, keys):
-            raise ConnectionError("Redis is down")
-
-        set_many = get_many
-
-    client, group, *_ = board
-    monkeypatch.setattr(board_notes, "_recent", board_notes._Recent(10))
-    monkeypatch.setattr(board_notes, "caches", {"default": Down()})
-    response = client.get(f"/groupes/{group.pk}/")
-    assert response.status_code == 200
-    assert "Note secrète A1" in response.content.decode()
 
 
 def test_note_buttons_are_named_after_the_note_with_its_text_escaped(board, world):

@@ -8,26 +8,18 @@ translations, three CSRF tokens and the markup. Here:
 - its URLs come from one reversal of each pattern per board;
 - its move and delete buttons post through the board's one `#board-actions`
   form (the HTML `form` attribute), which holds the CSRF token;
-- its rendered markup (markdown-it and nh3, the costly part) is kept under the
-  text itself, in this process and in the shared cache: an edited note is a
-  new text, hence a new key, so a stale rendering can never be shown.
+- its rendered markup (markdown-it and nh3, the costly part) is kept by text
+  (`atelier.rows`).
 """
 
-import hashlib
-import logging
-import threading
-from collections import OrderedDict
 from html import escape
 
 from django import template
-from django.core.cache import caches
-from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.text import Truncator
-from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext
 
-from atelier import markup
 from atelier.models import Kind
+from atelier.rows import rendered, url_pattern
 
 register = template.Library()
 
@@ -66,8 +58,6 @@ _ACTIONS = (
     '{w.delete_label}<span class="visually-hidden"> : {label}</span></button>\n'
     "</div>\n"
 )
-# An id no note has: reversed once, then replaced by each note's own.
-_MARK = "987654321987"
 
 
 @register.simple_tag(takes_context=True)
@@ -89,17 +79,16 @@ def board_note(context, note):
 
 def render_notes(notes, *, can_write, moved=None, direction=None) -> SafeString:
     notes = list(notes)
-    texts = _rendered_texts([note.text for note in notes if not note.deleted_at])
     words = _Words(can_write)
     focus = {(moved, direction): " autofocus"}
-    return mark_safe("".join(_note(note, words, texts, focus) for note in notes))  # noqa: S308
+    return mark_safe("".join(_note(note, words, focus) for note in notes))  # noqa: S308
 
 
-def _note(note, words, texts, focus):
+def _note(note, words, focus):
     if note.deleted_at:
         return _DELETED.format(pk=note.pk, updated=_stamp(note.updated_at))
     pk, question = note.pk, note.question_id
-    html, label = texts[note.text]
+    html, label = rendered(note.text)
     actions = ""
     if words.can_write:
         actions = _ACTIONS.format(
@@ -107,9 +96,9 @@ def _note(note, words, texts, focus):
             pk=pk,
             question=question,
             label=label,
-            edit=words.edit.format(pk),
-            move=words.move.format(pk),
-            delete=words.delete.format(pk),
+            edit=words.edit.format(pk=pk),
+            move=words.move.format(pk=pk),
+            delete=words.delete.format(pk=pk),
             up_focus=focus.get((pk, "up"), ""),
             down_focus=focus.get((pk, "down"), ""),
         )
@@ -157,94 +146,10 @@ class _Words:
         self.can_write = can_write
         self.kinds = {value: escape(str(label)) for value, label in Kind.choices}
         if can_write:
-            self.edit = _url_pattern("note_edit")
-            self.move = _url_pattern("note_move")
-            self.delete = _url_pattern("note_delete")
+            self.edit = url_pattern("note_edit")
+            self.move = url_pattern("note_move")
+            self.delete = url_pattern("note_delete")
             self.edit_label = escape(gettext("Modifier"))
             self.up_label = escape(gettext("Monter"))
             self.down_label = escape(gettext("Descendre"))
             self.delete_label = escape(gettext("Supprimer"))
-
-
-def _url_pattern(name):
-    """`name`'s URL, escaped, with `{}` where the note id goes."""
-    url = escape(reverse(name, args=[_MARK]))
-    return url.replace("{", "{{").replace("}", "}}").replace(_MARK, "{}")
-
-
-# ----- the rendered markup, kept by text ------------------------------------------
-
-# Bump when markup.render changes its output, so that no old rendering is served.
-CACHE_VERSION = 1
-CACHE_SECONDS = 24 * 3600  # a workshop day; Redis is also the Celery broker
-LOCAL_SIZE = 4096
-
-
-class _Recent:
-    """The renderings this process used last (a board reload needs them all
-    again; the shared cache is a network round trip, or may be too small)."""
-
-    def __init__(self, size):
-        self.size, self.items, self.lock = size, OrderedDict(), threading.Lock()
-
-    def get(self, key):
-        with self.lock:
-            value = self.items.get(key)
-            if value is not None:
-                self.items.move_to_end(key)
-            return value
-
-    def put(self, key, value):
-        with self.lock:
-            self.items[key] = value
-            self.items.move_to_end(key)
-            while len(self.items) > self.size:
-                self.items.popitem(last=False)
-
-
-_recent = _Recent(LOCAL_SIZE)
-logger = logging.getLogger(__name__)
-
-
-def _rendered_texts(texts):
-    """{text: (its markup as HTML, its first 40 characters escaped, for the
-    buttons' names)}: from this process's recent renderings, else from the
-    shared cache, else rendered (and kept in both)."""
-    language = get_language()
-    result, missing = {}, {}
-    for text in dict.fromkeys(texts):
-        found = _recent.get((language, text))
-        if found is None:
-            missing[_cache_key(text, language)] = text
-        else:
-            result[text] = found
-    if not missing:
-        return result
-    cache = caches["default"]
-    try:
-        shared = cache.get_many(missing)
-    except Exception:  # Redis down: the board must still open during a workshop
-        logger.warning("Board: shared cache unavailable, rendering notes here", exc_info=True)
-        shared, cache = {}, None
-    new = {}
-    for key, text in missing.items():
-        if key in shared:
-            result[text] = shared[key]
-        else:
-            result[text] = new[key] = _render(text)
-        _recent.put((language, text), result[text])
-    if new and cache is not None:
-        try:
-            cache.set_many(new, CACHE_SECONDS)
-        except Exception:
-            logger.warning("Board: shared cache unavailable", exc_info=True)
-    return result
-
-
-def _render(text):
-    return str(markup.render(text)), escape(Truncator(text).chars(40))
-
-
-def _cache_key(text, language):
-    digest = hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
-    return f"board-note:{CACHE_VERSION}:{language}:{digest}"

@@ -12,25 +12,21 @@ dozen translations, four CSRF tokens, the markup): ~3 s a page. Here:
 - its up, down and remove buttons post through the page's one
   `#statement-actions` form (the HTML `form` attribute), which holds the CSRF
   token; the comment form keeps its own, with the page's token;
-- its rendered markup (markdown-it and nh3) is kept by text in this process:
-  an edited statement is a new text, hence a new key, never a stale rendering.
+- its rendered markup (markdown-it and nh3) is kept by text (`atelier.rows`).
 
 The published page uses the same kept markup (`cached_markup`).
 """
 
 import re
-from functools import lru_cache
 from html import escape
 
 from django import template
 from django.template.backends.utils import csrf_input
-from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.text import Truncator
-from django.utils.translation import get_language, gettext, ngettext
+from django.utils.translation import gettext, ngettext
 
-from atelier import markup
 from atelier.models import Kind
+from atelier.rows import literal, rendered, url_pattern
 
 register = template.Library()
 
@@ -84,7 +80,6 @@ _ACTIONS = (
     "</div>\n"
 )
 # An id no statement has: reversed once, then replaced by each statement's own.
-_MARK = "987654321987"
 
 
 @register.simple_tag(takes_context=True)
@@ -106,7 +101,7 @@ def statement_card(context, statement, section):
 def _card(statement, section, words):
     pk = statement.pk
     quote = statement.kind == Kind.QUOTE
-    html, label = rendered(statement.text, inline=quote, language=words.language)
+    html, label = rendered(statement.text, inline=quote)
     if quote:
         html = f"<q>{html}</q>"
     pick = actions = ""
@@ -151,17 +146,16 @@ class _Words:
 
     def __init__(self, context):
         self.frozen = bool(context.get("frozen"))
-        self.language = get_language()
         self._rounds = {}
         request = context.get("request")
         self.csrf = str(csrf_input(request)) if request is not None else ""
-        self.sources_url = _url_pattern("statement_sources")
-        self.comments_url = _url_pattern("statement_comments")
-        self.comment_url = _url_pattern("statement_comment")
-        self.edit_url = _url_pattern("statement_edit")
-        self.reorder_url = _url_pattern("statement_reorder")
-        self.split_url = _url_pattern("statement_split")
-        self.remove_url = _url_pattern("statement_remove")
+        self.sources_url = url_pattern("statement_sources")
+        self.comments_url = url_pattern("statement_comments")
+        self.comment_url = url_pattern("statement_comment")
+        self.edit_url = url_pattern("statement_edit")
+        self.reorder_url = url_pattern("statement_reorder")
+        self.split_url = url_pattern("statement_split")
+        self.remove_url = url_pattern("statement_remove")
         # Literal strings, for makemessages.
         self.select = escape(gettext("Sélectionner « %(text)s »"))
         self.no_source = escape(gettext("sans note source"))
@@ -206,45 +200,26 @@ def _plural(singular, plural):
     return message
 
 
-def _url_pattern(name):
-    """`name`'s URL, escaped, with `{pk}` where the statement id goes (a
-    `str.format` pattern)."""
-    return _literal(escape(reverse(name, args=[_MARK]))).replace(_MARK, "{pk}")
-
-
-def _literal(text):
-    """`text` as a `str.format` pattern that gives it back."""
-    return text.replace("{", "{{").replace("}", "}}")
-
-
 def _bake(pattern, words):
     """`pattern` with the page's words written in: `{w.edit}` becomes "Modifier"."""
 
     def word(match):
         name = match.group(1)
         value = getattr(words, name)
-        return value if name.endswith("_url") else _literal(value)
+        return value if name.endswith("_url") else literal(value)
 
     return re.sub(r"\{w\.(\w+)\}", word, pattern)
 
 
-# ----- the rendered markup, kept by text ---------------------------------------------
-
-
-@lru_cache(maxsize=8192)
-def rendered(text: str, *, inline: bool, language: str) -> tuple[str, str]:
-    """(the text's markup as HTML, its first 40 characters escaped, for the
-    buttons' accessible names: the ellipsis is translated, hence `language`)."""
-    html = markup.render_inline(text) if inline else markup.render(text)
-    return str(html), escape(Truncator(text).chars(40))
+# ----- the markup filters of the published page -----------------------------------
 
 
 @register.filter
 def cached_markup(text) -> SafeString:
     """`markup`, kept by text: a page of 1,500 statements renders them once."""
-    return mark_safe(rendered(text or "", inline=False, language=get_language())[0])  # noqa: S308
+    return mark_safe(rendered(text)[0])  # noqa: S308
 
 
 @register.filter
 def cached_markup_inline(text) -> SafeString:
-    return mark_safe(rendered(text or "", inline=True, language=get_language())[0])  # noqa: S308
+    return mark_safe(rendered(text, inline=True)[0])  # noqa: S308
