@@ -31,7 +31,7 @@ import urllib.request
 from pathlib import Path
 
 from data import configure, fresh_database, generate, scene, setup_django
-from measure import QueryCounter, percentile, timed
+from measure import percentile, query_count, timed
 from stack import ROOT, Stack, free_port, peak_rss_mb, wait_for
 
 DB = configure("atelier_bench")
@@ -65,22 +65,6 @@ def session_for(username):
     client = Client()
     client.force_login(User.objects.get(username=username))
     return client.cookies["sessionid"].value
-
-
-def query_count(username, url):
-    from django.db import connection
-    from django.test import Client
-
-    from atelier.models import User
-
-    client = Client()
-    client.force_login(User.objects.get(username=username))
-    client.get(url)
-    counter = QueryCounter()
-    with connection.execute_wrapper(counter):
-        response = client.get(url)
-    assert response.status_code == 200, (url, response.status_code)
-    return counter.count
 
 
 def http_get(base, url, session_key):
