@@ -1,196 +1,171 @@
 """Draft a synthesis from the group notes.
 
 Two layers. A pure clustering core (texts in, clusters of indices out, no ORM):
-TF-IDF on stemmed French words and on character n-grams, then average-linkage
-agglomerative clustering on cosine distance. And `draft()`, the workflow that
-turns each question's notes into the statements of its section, without ever
-touching what a coordinator already wrote.
+the configured backend's similarities (`similarity.py`: sentence encoders, or
+TF-IDF as the fallback) as standard scores within the question, then
+average-linkage agglomerative clustering, two notes of one group kept apart.
+And `draft()`, the workflow that turns each question's notes into the
+statements of its section, without ever touching what a coordinator wrote.
 
 A statement whose sources all come from one group is a weak signal ("signal
-faible"): derived from the links wherever it is shown, never stored.
+faible") when none of its notes had a note of another group close to it
+(`Statement.isolated`, set by the draft).
 """
 
-import re
-import unicodedata
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import numpy as np
-import snowballstemmer
 from django.db import transaction
 from django.db.models import F, Prefetch
-from scipy import sparse
-from scipy.sparse.csgraph import connected_components
+from django.utils.translation import gettext_lazy as _
 from sklearn.cluster import AgglomerativeClustering
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.preprocessing import normalize
 
 from atelier.markup import plain
 from atelier.models import Contribution, Kind, Question, User, Workshop
 
+from . import similarity
 from .models import Section, Statement, Status, Synthesis, SynthesisEvent
 
-# Minimum average similarity (mean of word and n-gram cosines) for notes to
-# share a statement. Measured on the demo workshop (165 non-quote notes from 43
-# seed statements, atelier.demo): notes of different statements never exceed
-# 0.30 (95th percentile 0.13), paraphrases of one statement have a median of
-# 0.49. ARI / purity against the seed: 0.25 → 0.900 / 0.994 (first wrong
-# merge), 0.30–0.35 → 0.858 / 1.000, 0.40 → 0.854, 0.50 → 0.804, 0.60 → 0.738.
-# 0.35 keeps a 0.05 margin above the closest unrelated pair (a wrong merge
-# hides a weak signal; a missed one is a click to merge) while hand-written
-# paraphrases ("Pas assez de soutien politique local" / "Le manque de portage
-# ou de soutien politique local.": 0.50) still join.
-THRESHOLD = 0.35
-# Added to the distance between two notes of one group: they then need a
-# similarity of 0.75 to share a statement, i.e. a near-copy.
-SAME_GROUP_PENALTY = 0.4
-# Rows of the similarity matrix computed at once (float32: 8 MB per thousand
-# notes): up to that many notes in a question, one matrix serves the whole draft.
-CHUNK = 2000
-
-# Folded (no accents), since texts are folded before they are split into words.
-# Negations and quantities ("pas", "plus") go too: the character n-grams keep them.
-FRENCH_STOP_WORDS = frozenset((
-    "a", "ai", "aie", "ainsi", "alors", "as", "au", "aucun", "aussi", "autre", "autres", "aux",
-    "avait", "avec", "avez", "avoir", "avons", "c", "ca", "car", "ce", "ceci", "cela", "celle",
-    "celles", "celui", "ces", "cet", "cette", "ceux", "chez", "comme", "d", "dans", "de", "des",
-    "deja", "donc", "dont", "du", "elle", "elles", "en", "encore", "entre", "es", "est", "et",
-    "etaient", "etait", "etant", "ete", "etre", "eu", "eux", "fait", "faire", "fois", "font",
-    "hors", "il", "ils", "j", "je", "jusqu", "l", "la", "le", "les", "leur", "leurs", "lors",
-    "lui", "m", "ma", "mais", "me", "meme", "mes", "moi", "moins", "mon", "n", "ne", "ni", "nos",
-    "notamment", "notre", "nous", "on", "ont", "ou", "par", "parce", "pas", "peu", "peut",
-    "plus", "pour", "qu", "quand", "que", "quel", "quelle", "quelles", "quels", "qui", "quoi",
-    "s", "sa", "sans", "se", "ses", "si", "soi", "soit", "son", "sont", "sous", "sur", "t", "ta",
-    "te", "tes", "toi", "ton", "tous", "tout", "toute", "toutes", "tres", "trop", "tu", "un",
-    "une", "unes", "uns", "vers", "via", "voire", "vos", "votre", "vous", "y", "etc",
-))  # fmt: skip
-
-_COMBINING = re.compile(r"[\u0300-\u036f]")  # accents, once NFKD has split them off
-_WORD = re.compile(r"[a-z0-9]+")
-_stemmer = snowballstemmer.stemmer("french")
+# Similarities are standard scores within a question (similarity.matrix): 0 is
+# an average pair of its notes, 2 a pair among its closest few percent.
+# Notes share a statement when their clusters' average score reaches THRESHOLD;
+# docs/drafting.md has the measurements behind each number.
+THRESHOLD = 0.7
+# Each step of the "moins / plus d'énoncés" control moves the cut this much.
+GRANULARITY_STEP = 0.3
+GRANULARITIES = (-2, -1, 0, 1, 2)
+# Subtracted from the score of two notes of one group: a group says the same
+# thing twice in 2 of the 365 same-idea pairs of the dev set, so two notes of
+# one group never share a statement, unless one is a near-copy of the other.
+SAME_GROUP_PENALTY = 100.0
+# A note with no note of another group at least this close is a weak signal.
+WEAK_LIMIT = 1.5
+# A suggested merge: two statements whose notes average at least this score.
+SUGGEST_LIMIT = 0.4
+VERY_CLOSE = 1.5
 
 
 # --- Clustering core -----------------------------------------------------------------
 
 
-def fold(text: str) -> str:
-    """Plain, lowercase, accent-free text: animators type fast, often without
-    accents, and "creee" must meet "créée"."""
-    text = plain(text).lower().replace("œ", "oe").replace("æ", "ae").replace("’", "'")
-    return _COMBINING.sub("", unicodedata.normalize("NFKD", text))
-
-
-@lru_cache(maxsize=50_000)
-def _stem(word: str) -> str:
-    return _stemmer.stemWord(word)
-
-
-def words(folded: str) -> list[str]:
-    """The stems of the meaningful words ("habitants" and "habitant" are one)."""
-    return [_stem(w) for w in _WORD.findall(folded) if w not in FRENCH_STOP_WORDS]
-
-
-def _tfidf(vectorizer: TfidfVectorizer, texts: list[str]) -> sparse.csr_matrix:
-    try:
-        return vectorizer.fit_transform(texts)
-    except ValueError:  # no vocabulary at all: only stop words, or only punctuation
-        return sparse.csr_matrix((len(texts), 0), dtype=np.float32)
-
-
-def vectorize(texts: Sequence[str]) -> sparse.csr_matrix:
-    """One unit row per text; the dot product of two rows is the mean of their
-    word cosine (meaning, plurals) and character n-gram cosine (typos, compounds
-    such as "co-formation", words the stemmer misses). float32: the products
-    are the cost of a draft, and halve with it."""
-    folded = [fold(t) for t in texts]
-    options = {"sublinear_tf": True, "dtype": np.float32}
-    by_words = TfidfVectorizer(analyzer=words, **options)
-    by_chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), **options)
-    both = sparse.hstack([_tfidf(by_words, folded), _tfidf(by_chars, folded)]).tocsr()
-    return normalize(both) if both.shape[1] else both
-
-
-def _distances(matrix: sparse.csr_matrix, rows: np.ndarray, groups: np.ndarray) -> np.ndarray:
-    """Cosine distances from `rows` to every row, longer between two notes of one
-    group: a group rarely says the same thing twice, so only a near-copy may
-    join its own group's note."""
-    distances = 1.0 - (matrix[rows] @ matrix.T).toarray()
-    distances[groups[rows][:, None] == groups[None, :]] += SAME_GROUP_PENALTY
-    distances[np.arange(len(rows)), rows] = 0.0
-    return np.clip(distances, 0.0, None)
-
-
-def _components(matrix: sparse.csr_matrix, groups: np.ndarray, limit: float) -> np.ndarray:
-    """Connected components of the "close enough" graph, CHUNK rows at a time.
-    Average linkage never merges two clusters with no pair closer than the
-    limit, so clustering each component apart gives the global result."""
-    n, edges = matrix.shape[0], []
-    for start in range(0, n, CHUNK):
-        rows = np.arange(start, min(start + CHUNK, n))
-        edges.append(sparse.csr_matrix(_distances(matrix, rows, groups) <= limit))
-    return connected_components(sparse.vstack(edges), directed=False)[1]
-
-
-def _agglomerate(distances: np.ndarray, limit: float) -> list[int]:
-    model = AgglomerativeClustering(
-        metric="precomputed", linkage="average", distance_threshold=limit, n_clusters=None
-    )
-    return model.fit_predict(distances).tolist()
-
-
-def cluster_matrix(
-    matrix: sparse.csr_matrix, groups: Sequence[int], *, threshold: float = THRESHOLD
+def cluster_sims(
+    sims: np.ndarray,
+    groups: Sequence[int],
+    *,
+    threshold: float = THRESHOLD,
+    copies: np.ndarray | None = None,
 ) -> list[list[int]]:
-    """Clusters of row indices, each row exactly once, in order of first row."""
-    n, groups, limit = matrix.shape[0], np.asarray(groups), 1.0 - threshold
+    """Average-linkage clusters of a similarity matrix: each index exactly
+    once, in order of first index. `copies` marks near-copies, which may share
+    a statement even within a group."""
+    n = len(groups)
     if n < 2:
         return [[i] for i in range(n)]
-    # Up to CHUNK notes (a question's worth), one matrix serves every component.
-    every = _distances(matrix, np.arange(n), groups) if n <= CHUNK else None
-    if every is None:
-        components = _components(matrix, groups, limit)
-    else:
-        components = connected_components(sparse.csr_matrix(every <= limit), directed=False)[1]
-    clusters = []
-    for component in np.unique(components):
-        members = np.flatnonzero(components == component)
-        if len(members) == 1:
-            clusters.append(members.tolist())
-            continue
-        if every is not None:
-            distances = every[np.ix_(members, members)]
-        else:
-            distances = _distances(matrix[members], np.arange(len(members)), groups[members])
-        by_label: dict[int, list[int]] = {}
-        for member, label in zip(members.tolist(), _agglomerate(distances, limit), strict=True):
-            by_label.setdefault(label, []).append(member)
-        clusters += by_label.values()
-    return sorted(clusters, key=lambda c: c[0])
+    scores = _penalised(sims, groups, copies)
+    top = scores.max()
+    distances = top - scores
+    np.fill_diagonal(distances, 0.0)
+    model = AgglomerativeClustering(
+        metric="precomputed",
+        linkage="average",
+        distance_threshold=max(top - threshold, 1e-9),
+        n_clusters=None,
+    )
+    by_label: dict[int, list[int]] = {}
+    for index, label in enumerate(model.fit_predict(distances).tolist()):
+        by_label.setdefault(label, []).append(index)
+    return sorted(by_label.values(), key=lambda c: c[0])
+
+
+def _penalised(
+    sims: np.ndarray, groups: Sequence[int], copies: np.ndarray | None = None
+) -> np.ndarray:
+    same = np.asarray(groups)[:, None] == np.asarray(groups)[None, :]
+    if copies is not None:
+        same &= ~copies
+    scores = sims - SAME_GROUP_PENALTY * same
+    np.fill_diagonal(scores, sims.max() if sims.size else 0.0)
+    return scores
 
 
 def cluster(
-    texts: list[str], groups: list[int], *, threshold: float = THRESHOLD
+    texts: list[str],
+    groups: list[int],
+    *,
+    themes: Sequence[Sequence[str]] | None = None,
+    vectors: np.ndarray | None = None,
+    granularity: int = 0,
 ) -> list[list[int]]:
     """Gather the notes that say the same thing: clusters of indices into `texts`
-    (`groups[i]` is the working group of note i), every index exactly once."""
-    return cluster_matrix(vectorize(texts), groups, threshold=threshold)
+    (`groups[i]` is the working group of note i, `themes[i]` the names of its
+    themes), every index exactly once, with the configured backend."""
+    sims = similarity.matrix(texts, vectors=vectors, themes=themes)
+    copies = similarity.near_copies(texts)
+    return cluster_sims(sims, groups, threshold=cut(granularity), copies=copies)
 
 
-def representative(
-    indices: Sequence[int], matrix: sparse.csr_matrix, *, lengths: Sequence[int] | None = None
-) -> int:
-    """The note closest to the cluster's centroid; on a tie the longest (when
-    `lengths` is given), then the earliest."""
-    rows = matrix[list(indices)]
-    scores = rows @ np.asarray(rows.mean(axis=0)).ravel()
-    lengths = [0] * matrix.shape[0] if lengths is None else lengths
+def cut(granularity: int = 0) -> float:
+    """The threshold of a granularity: above 0, more (smaller) statements."""
+    return THRESHOLD + GRANULARITY_STEP * granularity
+
+
+def representative(indices: Sequence[int], sims: np.ndarray, texts: Sequence[str]) -> int:
+    """The note closest on average to the others of its cluster; on a tie the
+    longest, then the earliest."""
+    block = sims[np.ix_(indices, indices)]
+    scores = (block.sum(axis=1) - np.diag(block)) / max(len(indices) - 1, 1)
     best = max(
         range(len(indices)),
-        key=lambda k: (round(float(scores[k]), 6), lengths[indices[k]], -indices[k]),
+        key=lambda k: (round(float(scores[k]), 6), len(texts[indices[k]]), -indices[k]),
     )
     return indices[best]
+
+
+def isolated(sims: np.ndarray, groups: Sequence[int]) -> list[bool]:
+    """For each note: no note of another group comes within WEAK_LIMIT of it.
+    Such a note, alone in its statement, is a weak signal."""
+    g = np.asarray(groups)
+    other = g[:, None] != g[None, :]
+    masked = np.where(other, sims, -np.inf)
+    return (masked.max(axis=1, initial=-np.inf) < WEAK_LIMIT).tolist()
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    first: int  # indices into the clusters (statements) given
+    second: int
+    score: float
+
+
+def suggest(
+    sims: np.ndarray, members: Sequence[Sequence[int]], groups: Sequence[int], *, limit: int = 10
+) -> list[Suggestion]:
+    """Pairs of statements (lists of note indices) that probably say the same
+    thing, best first: the average score of their notes across groups, as the
+    clustering measures it. Pairs whose notes all share a group are skipped."""
+    g = np.asarray(groups)
+    found = []
+    for a in range(len(members)):
+        for b in range(a + 1, len(members)):
+            rows, cols = list(members[a]), list(members[b])
+            if not rows or not cols:
+                continue
+            block = sims[np.ix_(rows, cols)]
+            other = g[rows][:, None] != g[cols][None, :]
+            if not other.any():
+                continue
+            score = float(block[other].mean())
+            if score >= SUGGEST_LIMIT:
+                found.append(Suggestion(a, b, round(score, 3)))
+    found.sort(key=lambda s: (-s.score, s.first, s.second))
+    return found[:limit]
+
+
+def closeness(score: float) -> str:
+    """A suggestion's score in words, for the coordinator."""
+    return str(_("très proches") if score >= VERY_CLOSE else _("proches"))
 
 
 # --- Workflow ------------------------------------------------------------------------
@@ -230,6 +205,7 @@ class _SectionWork:
     section: Section
     statements: list[Statement]
     next_order: int = 0
+    dissolved: set[int] = field(default_factory=set)  # notes of statements redrafted
 
     def new_statement(self, **fields: object) -> Statement:
         self.next_order += 1
@@ -258,20 +234,78 @@ class _Plan:
             self.result.notes_attached += 1
 
 
-@transaction.atomic
-def draft(workshop: Workshop, *, by: User | None = None) -> DraftResult:
+# progress(stage, done, total): stage "embed" counts notes, "questions" questions.
+Progress = Callable[[str, int, int], None]
+
+
+def draft(
+    workshop: Workshop,
+    *,
+    by: User | None = None,
+    granularity: int | None = None,
+    redraft: bool = False,
+    progress: Progress | None = None,
+) -> DraftResult:
     """Turn the notes no statement holds yet into statements of the editable
     revision: attached to a matching statement, else gathered into new ones.
     Existing statements keep their text, order and sources; running it again
-    with no new note creates nothing."""
-    result = DraftResult(synthesis=_target(workshop, by=by))
-    plan = _Plan(result)
-    works, taken = _sections(result)
-    notes = _candidates(workshop, result.synthesis, taken)
-    for work in works:
-        _draft_section(work, notes.get(work.question.pk, []), plan)
-    _write(plan)
+    with no new note creates nothing. With `redraft`, the statements the draft
+    wrote and nobody touched since are first dissolved and their notes drafted
+    again, at `granularity` (which becomes the revision's setting).
+
+    Vectors are computed first, outside any transaction (the slow part); then
+    each question is drafted and committed on its own, so that progress shows
+    and a run killed half-way resumes where it stopped: the notes already in
+    a statement are not drafted twice."""
+    with transaction.atomic():
+        synthesis = _target(workshop, by=by)
+        if granularity is not None and granularity != synthesis.granularity:
+            Synthesis.objects.filter(pk=synthesis.pk).update(granularity=granularity)
+            synthesis.granularity = granularity
+    threshold = cut(synthesis.granularity)
+    vectors = _Vectors.of_workshop(workshop, progress)
+    questions = list(
+        Question.objects.filter(round__workshop=workshop)
+        .select_related("round")
+        .order_by("round__order", "order", "pk")
+    )
+    result = DraftResult(synthesis=synthesis)
+    for done, question in enumerate(questions, start=1):
+        with transaction.atomic():
+            Workshop.objects.select_for_update().only("pk").get(pk=workshop.pk)
+            work = _work(synthesis, question, result, redraft=redraft)
+            plan = _Plan(result)
+            _draft_section(work, _candidates(synthesis, question), plan, vectors, threshold)
+            _write(plan)
+        if progress:
+            progress("questions", done, len(questions))
+    result.sections = synthesis.sections.count()
     return result
+
+
+def granularity_preview(synthesis: Synthesis) -> dict[int, int]:
+    """How many statements the revision would hold at each granularity if the
+    statements nobody touched were drafted again (nothing is written)."""
+    vectors = _Vectors.of_workshop(synthesis.workshop, None)
+    counts = dict.fromkeys(GRANULARITIES, 0)
+    kept = (
+        Statement.objects.filter(section__synthesis=synthesis)
+        .exclude(drafted=True, kind__in=_DRAFTABLE_KINDS)
+        .count()
+    )
+    for question in Question.objects.filter(round__workshop=synthesis.workshop):
+        work = _work(synthesis, question, DraftResult(synthesis), redraft=True, dry=True)
+        notes = [n for n in _candidates(synthesis, question, work) if n.kind != Kind.QUOTE]
+        inputs = _SectionInputs.build(work, notes, vectors) if notes else None
+        for granularity in GRANULARITIES:
+            plan = _Plan(DraftResult(synthesis))
+            if inputs:
+                _plan_notes(inputs, plan, cut(granularity))
+            counts[granularity] += len(plan.statements)
+    return {g: counts[g] + kept for g in GRANULARITIES}
+
+
+_DRAFTABLE_KINDS = [k for k in Kind.values if k != Kind.QUOTE]
 
 
 def _target(workshop: Workshop, *, by: User | None) -> Synthesis:
@@ -286,48 +320,48 @@ def _target(workshop: Workshop, *, by: User | None) -> Synthesis:
     return latest.editable(by=by)
 
 
-def _sections(result: DraftResult) -> tuple[list[_SectionWork], set[int]]:
-    """A section per question (the existing one, else a new one at the end),
-    and every note a statement of this revision already holds."""
-    synthesis = result.synthesis
-    sources = Prefetch(
-        "sources", queryset=Contribution.objects.only("pk", "text", "group_id", "deleted_at")
-    )
-    existing = list(
-        synthesis.sections.prefetch_related(
-            Prefetch("statements", queryset=Statement.objects.prefetch_related(sources))
+def _work(
+    synthesis: Synthesis,
+    question: Question,
+    result: DraftResult,
+    *,
+    redraft: bool,
+    dry: bool = False,
+) -> "_SectionWork":
+    """The question's section (created at the end if missing) and its
+    statements; with `redraft`, less the untouched drafted ones, which are
+    deleted (or, `dry`, only left out)."""
+    section = synthesis.sections.filter(question=question).first()
+    if section is None:
+        last = synthesis.sections.order_by("-order").values_list("order", flat=True).first()
+        section = Section(
+            synthesis=synthesis,
+            question=question,
+            round=question.round,
+            title=question.title,
+            order=(last or 0) + 1,
+        )
+        if not dry:
+            section.save()
+            result.sections_created += 1
+        return _SectionWork(question, section, [], 0, dissolved=set())
+    statements = section.statements.prefetch_related(
+        Prefetch(
+            "sources",
+            queryset=Contribution.objects.only(
+                "pk", "text", "group_id", "deleted_at", "kind"
+            ).prefetch_related("themes"),
         )
     )
-    taken = {n.pk for s in existing for st in s.statements.all() for n in st.sources.all()}
-    by_question: dict[int | None, Section] = {}
-    for section in existing:
-        by_question.setdefault(section.question_id, section)
-    works = _works(synthesis, by_question, max((s.order for s in existing), default=0))
-    result.sections_created = sum(1 for w in works if w.section.pk is None)
-    Section.objects.bulk_create([w.section for w in works if w.section.pk is None])
-    result.sections = len(existing) + result.sections_created
-    return works, taken
-
-
-def _works(
-    synthesis: Synthesis, by_question: dict[int | None, Section], last_order: int
-) -> list[_SectionWork]:
-    questions = Question.objects.filter(round__workshop=synthesis.workshop).select_related("round")
-    works = []
-    for question in questions.order_by("round__order", "order"):
-        section = by_question.get(question.pk)
-        if section is None:
-            last_order += 1
-            section = Section(
-                synthesis=synthesis,
-                question=question,
-                round=question.round,
-                title=question.title,
-                order=last_order,
-            )
-        statements = list(section.statements.all()) if section.pk else []
-        works.append(_SectionWork(question, section, statements, _last_order(statements)))
-    return works
+    statements = list(statements)
+    dissolved = set()
+    if redraft:
+        untouched = [s for s in statements if s.drafted and s.kind != Kind.QUOTE]
+        dissolved = {n.pk for s in untouched for n in s.sources.all()}
+        statements = [s for s in statements if s not in untouched]
+        if untouched and not dry:
+            Statement.objects.filter(pk__in=[s.pk for s in untouched]).delete()
+    return _SectionWork(question, section, statements, _last_order(statements), dissolved)
 
 
 def _last_order(statements: list[Statement]) -> int:
@@ -335,79 +369,161 @@ def _last_order(statements: list[Statement]) -> int:
 
 
 def _candidates(
-    workshop: Workshop, synthesis: Synthesis, taken: set[int]
-) -> dict[int, list[Contribution]]:
-    """Notes to draft, per question, in board order: alive, of a group of the
-    question's round, neither in a statement nor set aside by the coordination."""
-    skip = taken | set(synthesis.set_aside.values_list("pk", flat=True))
+    synthesis: Synthesis, question: Question, work: "_SectionWork | None" = None
+) -> list[Contribution]:
+    """The question's notes to draft, in board order: alive, of a group of the
+    question's round, neither in a statement of the revision nor set aside by
+    the coordination (with `work` given, dry: its dissolved notes count as free)."""
+    links = Statement.sources.through.objects.filter(
+        statement__section__synthesis=synthesis, contribution__question=question
+    ).values_list("contribution_id", "statement_id")
+    kept = {s.pk for s in work.statements} if work is not None else None
+    taken = {
+        note
+        for note, statement in links
+        if kept is None or statement in kept or note not in work.dissolved
+    }
+    skip = taken | set(synthesis.set_aside.filter(question=question).values_list("pk", flat=True))
     notes = (
         Contribution.objects.alive()
-        .filter(question__round__workshop=workshop, group__round=F("question__round"))
+        .filter(question=question, group__round=question.round_id)
         .only("pk", "question_id", "group_id", "kind", "text", "speaker_actor_type_id")
+        .prefetch_related("themes")
         .order_by("group__number", F("position").asc(nulls_last=True), "created_at", "pk")
     )
-    by_question: dict[int, list[Contribution]] = {}
-    for note in notes:
-        if note.pk not in skip:
-            by_question.setdefault(note.question_id, []).append(note)
-    return by_question
+    return [n for n in notes if n.pk not in skip]
 
 
-def _draft_section(work: _SectionWork, notes: list[Contribution], plan: _Plan) -> None:
+class _Vectors:
+    """The stored vectors of every note of the workshop, each read as the
+    answer to its question, fetched in one pass; those not embedded yet are
+    embedded now and stored."""
+
+    def __init__(self, by_text: dict[str, np.ndarray]):
+        self.by_text = by_text
+
+    @classmethod
+    def of_workshop(cls, workshop: Workshop, progress: Progress | None) -> "_Vectors":
+        from . import embeddings
+
+        rows = (
+            Contribution.objects.alive()
+            .filter(question__round__workshop=workshop)
+            .exclude(kind=Kind.QUOTE)
+            .order_by("pk")
+            .values_list("question__title", "text")
+        )
+        texts = list(dict.fromkeys(similarity.in_context(q, t) for q, t in rows))
+        on_batch = (lambda done, total: progress("embed", done, total)) if progress else None
+        found = embeddings.vectors_for(texts, on_batch=on_batch)
+        return cls({} if found is None else dict(zip(texts, found, strict=True)))
+
+    def of(self, texts: list[str], context: str) -> np.ndarray | None:
+        if not self.by_text or not texts:
+            return None
+        keys = [similarity.in_context(context, t) for t in texts]
+        missing = list(dict.fromkeys(k for k in keys if k not in self.by_text))
+        if missing:  # a note typed or edited since the vectors were read
+            from . import embeddings
+
+            self.by_text.update(zip(missing, embeddings.vectors_for(missing), strict=True))
+        return np.vstack([self.by_text[k] for k in keys])
+
+
+def _draft_section(
+    work: "_SectionWork",
+    notes: list[Contribution],
+    plan: _Plan,
+    vectors: _Vectors,
+    threshold: float,
+) -> None:
     quotes = [n for n in notes if n.kind == Kind.QUOTE]
     others = [n for n in notes if n.kind != Kind.QUOTE]
-    rest = _attach(work, others, plan)
-    _draft_clusters(work, rest, plan)
+    if others:
+        _plan_notes(_SectionInputs.build(work, others, vectors), plan, threshold)
     _draft_quotes(work, quotes, plan)  # last: the reference layout ends sections with quotes
 
 
-def _attach(work: _SectionWork, notes: list[Contribution], plan: _Plan) -> list[Contribution]:
-    """Add each note to the existing statement it matches best, when it matches
-    well enough; return the others. The statement's text is never changed."""
-    targets = [s for s in work.statements if s.kind != Kind.QUOTE]
-    if not notes or not targets:
-        return notes
-    scores = _statement_scores(notes, targets)
-    best = scores.argmax(axis=1)
+@dataclass
+class _SectionInputs:
+    """New notes and the existing statements' sources of one section, with one
+    similarity matrix over them all: existing statements never change the
+    scores between new notes, and the preview reuses it at every cut."""
+
+    work: "_SectionWork"
+    notes: list[Contribution]
+    targets: list[Statement]
+    spans: list[list[int]]
+    sims: np.ndarray
+    scores: np.ndarray
+    copies: np.ndarray
+
+    @classmethod
+    def build(cls, work, notes, vectors: _Vectors) -> "_SectionInputs":
+        targets = [s for s in work.statements if s.kind != Kind.QUOTE]
+        sources = [[n for n in s.sources.all() if n.deleted_at is None] for s in targets]
+        everyone = notes + [n for owned in sources for n in owned]
+        texts, groups = [n.text for n in everyone], [n.group_id for n in everyone]
+        context = work.question.title
+        sims = similarity.matrix(
+            texts, vectors=vectors.of(texts, context), themes=_themes(everyone), context=context
+        )
+        spans, offset = [], len(notes)
+        for owned in sources:
+            spans.append(list(range(offset, offset + len(owned))))
+            offset += len(owned)
+        copies = similarity.near_copies(texts)
+        return cls(work, notes, targets, spans, sims, _penalised(sims, groups, copies), copies)
+
+
+def _plan_notes(inputs: _SectionInputs, plan: _Plan, threshold: float) -> None:
+    """Attach each note to the existing statement it matches best, when it
+    would have joined that statement's cluster (average score to its sources
+    at least the cut); gather the others into new statements."""
     rest = []
-    for i, note in enumerate(notes):
-        if scores[i, best[i]] >= THRESHOLD:
-            plan.link(targets[best[i]], note)
+    for i, note in enumerate(inputs.notes):
+        best, best_score = None, threshold
+        for k, span in enumerate(inputs.spans):
+            if span and (score := float(inputs.scores[i, span].mean())) >= best_score:
+                best, best_score = k, score
+        if best is None:
+            rest.append(i)
         else:
-            rest.append(note)
-    return rest
+            plan.link(inputs.targets[best], note)
+    if rest:
+        pick = np.ix_(rest, rest)
+        notes = [inputs.notes[i] for i in rest]
+        _draft_clusters(inputs.work, notes, inputs.sims[pick], inputs.copies[pick], plan, threshold)
 
 
-def _statement_scores(notes: list[Contribution], targets: list[Statement]) -> np.ndarray:
-    """notes × statements: a note's average similarity to a statement's text and
-    its sources — the average-linkage criterion the clustering itself uses, so
-    a note joins a statement when it would have joined its cluster."""
-    texts, groups, owner = [], [], []
-    for k, statement in enumerate(targets):
-        sources = [s for s in statement.sources.all() if s.deleted_at is None]
-        profile = [(statement.text, -1)] + [(s.text, s.group_id) for s in sources]
-        texts += [text for text, _ in profile]
-        groups += [group for _, group in profile]
-        owner += [k] * len(profile)
-    matrix = vectorize([n.text for n in notes] + texts)
-    sims = (matrix[: len(notes)] @ matrix[len(notes) :].T).toarray()
-    sims -= SAME_GROUP_PENALTY * (np.array([[n.group_id] for n in notes]) == np.array(groups))
-    sizes = np.bincount(owner)
-    weights = sparse.csr_matrix((1.0 / sizes[owner], (np.arange(len(owner)), owner)))
-    return np.asarray(sims @ weights)  # each column: the mean over that statement's rows
+def _themes(notes: list[Contribution]) -> list[list[str]]:
+    return [[t.name for t in n.themes.all()] for n in notes]
 
 
-def _draft_clusters(work: _SectionWork, notes: list[Contribution], plan: _Plan) -> None:
+def _draft_clusters(
+    work: "_SectionWork",
+    notes: list[Contribution],
+    sims: np.ndarray,
+    copies: np.ndarray,
+    plan: _Plan,
+    threshold: float,
+) -> None:
     """One new statement per cluster, worded as its most representative note;
     clusters raised by more groups come first."""
-    matrix = vectorize([n.text for n in notes])
-    clusters = cluster_matrix(matrix, [n.group_id for n in notes])
+    groups = [n.group_id for n in notes]
+    clusters = cluster_sims(sims, groups, threshold=threshold, copies=copies)
     clusters.sort(key=lambda c: (-len({notes[i].group_id for i in c}), c[0]))
-    lengths = [len(n.text) for n in notes]
+    alone = isolated(sims, groups)
+    texts = [n.text for n in notes]
     for indices in clusters:
         members = [notes[i] for i in indices]
-        text = notes[representative(indices, matrix, lengths=lengths)].text
-        plan.create(work.new_statement(text=text, kind=_kind(members, work.question)), members)
+        statement = work.new_statement(
+            text=notes[representative(indices, sims, texts)].text,
+            kind=_kind(members, work.question),
+            drafted=True,
+            isolated=all(alone[i] for i in indices),
+        )
+        plan.create(statement, members)
 
 
 def _kind(notes: list[Contribution], question: Question) -> str:

@@ -40,7 +40,10 @@ def merge(synthesis: Synthesis, statements: list[Statement]) -> Statement:
     target.sources.add(*sources)
     extra = "\n".join(f"- {other.text.splitlines()[0]}" for other in others)
     Statement.objects.filter(pk=target.pk).update(
-        text=f"{target.text}\n{extra}", version=target.version + 1, updated_at=timezone.now()
+        text=f"{target.text}\n{extra}",
+        version=target.version + 1,
+        updated_at=timezone.now(),
+        drafted=False,
     )
     Statement.objects.filter(pk__in=[o.pk for o in others]).delete()
     target.refresh_from_db()
@@ -64,6 +67,7 @@ def split(synthesis: Synthesis, statement: Statement, note_ids: list[int]) -> St
     )
     new.sources.set(chosen)
     statement.sources.remove(*chosen)
+    Statement.objects.filter(pk=statement.pk).update(drafted=False, updated_at=timezone.now())
     return new
 
 
@@ -81,7 +85,7 @@ def move(synthesis: Synthesis, statements: list[Statement], section: Section) ->
     order = _next_order(section)
     for offset, statement in enumerate(sorted(statements, key=lambda s: (s.order, s.pk))):
         Statement.objects.filter(pk=statement.pk).update(
-            section=section, order=order + offset, updated_at=timezone.now()
+            section=section, order=order + offset, updated_at=timezone.now(), drafted=False
         )
 
 
@@ -118,6 +122,7 @@ def attach(synthesis: Synthesis, notes: list[Contribution], statement: Statement
         raise EditError(_("Cochez des notes de cet atelier à rattacher."))
     statement.sources.add(*notes)
     synthesis.set_aside.remove(*notes)
+    Statement.objects.filter(pk=statement.pk).update(drafted=False, updated_at=timezone.now())
 
 
 @dataclass

@@ -36,6 +36,9 @@ class Synthesis(models.Model):
         _("état"), max_length=12, choices=Status.choices, default=Status.DRAFT
     )
     intro = models.TextField(_("introduction"), blank=True)
+    # The draft's cut, -2 (fewer, broader statements) … +2 (more, narrower);
+    # the setting the "moins / plus d'énoncés" control last applied.
+    granularity = models.SmallIntegerField(_("finesse du brouillon"), default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     published_at = models.DateTimeField(_("publiée le"), null=True, blank=True)
@@ -231,6 +234,14 @@ class Statement(models.Model):
         Contribution, blank=True, related_name="statements", verbose_name=_("contributions sources")
     )
     version = models.PositiveIntegerField(default=1)
+    # Written by the draft and never touched since (any edit, merge, split or
+    # move clears it): only such statements may be re-drafted at another
+    # granularity.
+    drafted = models.BooleanField(default=False, editable=False)
+    # False when the draft found a note of another group close to one of its
+    # notes: a statement raised by one group is a weak signal only if nobody
+    # else said anything near it, not merely because the clustering left it alone.
+    isolated = models.BooleanField(default=True, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -255,7 +266,7 @@ class Statement(models.Model):
         from django.utils import timezone
 
         changed = Statement.objects.filter(pk=self.pk, version=version).update(
-            version=F("version") + 1, updated_at=timezone.now(), **fields
+            version=F("version") + 1, updated_at=timezone.now(), drafted=False, **fields
         )
         return changed == 1
 
@@ -359,3 +370,108 @@ class FollowUp(models.Model):
 
     def __str__(self):
         return f"{self.statement} : {self.get_status_display()}"
+
+
+class TextEmbedding(models.Model):
+    """The vector of one note text under one model, computed once per distinct
+    text (keyed by its SHA-256), so a draft reads vectors instead of running
+    the model. Stored as little-endian float16 bytes: no pgvector here, and a
+    draft only needs cosines to three decimals."""
+
+    model = models.CharField(max_length=40)
+    digest = models.CharField(max_length=64)
+    vector = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["model", "digest"], name="textembedding_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.model} {self.digest[:12]}"
+
+
+class DraftJobStatus(models.TextChoices):
+    PENDING = "pending", _("En attente")
+    RUNNING = "running", _("En cours")
+    DONE = "done", _("Terminé")
+    FAILED = "failed", _("Échec")
+
+
+class DraftJob(models.Model):
+    """One run of the draft over a workshop's notes, done by a worker with its
+    progress counted in questions. At most one job per workshop is pending or
+    running: a double click finds the first one."""
+
+    workshop = models.ForeignKey(Workshop, models.CASCADE, related_name="draft_jobs")
+    status = models.CharField(
+        _("état"), max_length=10, choices=DraftJobStatus.choices, default=DraftJobStatus.PENDING
+    )
+    # -2 (fewer statements) … +2 (more statements); 0 is the measured default.
+    granularity = models.SmallIntegerField(_("finesse"), default=0)
+    # Re-draft the statements nobody touched at this granularity (the
+    # "moins / plus d'énoncés" control), not only the new notes.
+    redraft = models.BooleanField(default=False)
+    # "embed" while vectors are computed (counted in notes), then "questions".
+    stage = models.CharField(max_length=10, blank=True)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    summary = models.TextField(_("résumé"), blank=True)
+    error = models.TextField(_("erreur"), blank=True)
+    attempts = models.PositiveSmallIntegerField(_("tentatives"), default=0)
+    task_id = models.CharField(max_length=64, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("génération de brouillon")
+        verbose_name_plural = _("générations de brouillon")
+        ordering = ["-requested_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workshop"],
+                condition=Q(status__in=["pending", "running"]),
+                name="draftjob_one_active_per_workshop",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.workshop} : {self.get_status_display()}"
+
+    @property
+    def in_progress(self):
+        return self.status in (DraftJobStatus.PENDING, DraftJobStatus.RUNNING)
+
+
+class DismissedSuggestion(models.Model):
+    """A suggested merge the coordination said no to. Kept by the two
+    statements' source notes (their smallest note id each, lower first), so
+    the pair stays dismissed in later revisions, which copy the statements."""
+
+    workshop = models.ForeignKey(Workshop, models.CASCADE, related_name="dismissed_suggestions")
+    first_note = models.ForeignKey(Contribution, models.CASCADE, related_name="+")
+    second_note = models.ForeignKey(Contribution, models.CASCADE, related_name="+")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workshop", "first_note", "second_note"],
+                name="dismissedsuggestion_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(first_note__lt=models.F("second_note")),
+                name="dismissedsuggestion_ordered",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.workshop} : {self.first_note_id} ≠ {self.second_note_id}"

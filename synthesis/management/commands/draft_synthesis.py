@@ -2,21 +2,21 @@
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from atelier.models import Workshop
 from synthesis.drafting import draft
 
 
 class Command(BaseCommand):
-    help = gettext_lazy(
+    # Plain strings: argparse cannot format lazy translations (--help would crash).
+    help = (
         "Rédige le brouillon de la synthèse d'un atelier à partir des notes des groupes : "
         "les notes semblables de groupes différents forment un énoncé. Les énoncés existants "
         "gardent leur texte ; une révision publiée n'est jamais modifiée."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("slug", help=gettext_lazy("identifiant d'URL de l'atelier"))
+        parser.add_argument("slug", help="identifiant d'URL de l'atelier")
 
     def handle(self, *args: object, slug: str, **options: object) -> None:
         workshop = Workshop.objects.filter(slug=slug).first()

@@ -1,0 +1,141 @@
+"""Stored sentence vectors: each distinct note text, read as the answer to its
+question (`similarity.in_context`), is run through the model once, and a
+draft reads the vectors back.
+
+The cache is keyed by (model, SHA-256 of the text): a text edited on the board
+gets a new vector, an unchanged one is never recomputed, and identical texts
+in two workshops share one row. Nothing here runs on the board's save path:
+a Celery task embeds after the commit, and a draft embeds what is still
+missing.
+"""
+
+import hashlib
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+from django.db import IntegrityError, transaction
+
+from .models import TextEmbedding
+from .similarity import Backend, get_backend, in_context
+
+# Texts run through the model at once: the model's own batch, and the rows of
+# one bulk insert.
+BATCH = 64
+DTYPE = np.dtype("<f2")
+
+
+def digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def stored(digests: Iterable[str], *, model: str) -> dict[str, np.ndarray]:
+    """Vectors already computed, by digest (one query per thousand digests)."""
+    wanted, found = list(dict.fromkeys(digests)), {}
+    for start in range(0, len(wanted), 1000):
+        rows = TextEmbedding.objects.filter(
+            model=model, digest__in=wanted[start : start + 1000]
+        ).values_list("digest", "vector")
+        for key, blob in rows:
+            found[key] = np.frombuffer(bytes(blob), dtype=DTYPE).astype(np.float32)
+    return found
+
+
+def store(texts: Sequence[str], *, backend: Backend) -> dict[str, np.ndarray]:
+    """Embed and save these texts (already known ones are skipped by the
+    unique key); return the new vectors by digest."""
+    keys = [digest(t) for t in texts]
+    vectors = backend.embed(list(texts)) if texts else np.zeros((0, 0), np.float32)
+    rows = [
+        TextEmbedding(model=backend.name, digest=key, vector=vector.astype(DTYPE).tobytes())
+        for key, vector in zip(keys, vectors, strict=True)
+    ]
+    try:
+        with transaction.atomic():
+            TextEmbedding.objects.bulk_create(rows, ignore_conflicts=True)
+    except IntegrityError:  # another worker stored some of them first: harmless
+        pass
+    return {
+        key: vector.astype(DTYPE).astype(np.float32)
+        for key, vector in zip(keys, vectors, strict=True)
+    }
+
+
+def vectors_for(
+    texts: Sequence[str], *, backend: Backend | None = None, on_batch=None
+) -> np.ndarray | None:
+    """One vector per text, from the cache or computed now (and stored). None
+    when the backend stores nothing (the lexical fallback)."""
+    backend = backend or get_backend()
+    if not backend.name:
+        return None
+    keys = [digest(t) for t in texts]
+    found = stored(keys, model=backend.name)
+    missing = list({k: t for k, t in zip(keys, texts, strict=True) if k not in found}.items())
+    for start in range(0, len(missing), BATCH):
+        chunk = missing[start : start + BATCH]
+        found.update(store([t for _, t in chunk], backend=backend))
+        if on_batch:
+            on_batch(min(start + BATCH, len(missing)), len(missing))
+    if not texts:
+        return np.zeros((0, backend.dim), np.float32)
+    return np.vstack([found[k] for k in keys])
+
+
+def embed_missing(texts: Iterable[str], *, backend: Backend | None = None) -> int:
+    """Compute and store the vectors of the texts that have none yet; the
+    number computed. What the note-saved task and `embed_notes` call."""
+    backend = backend or get_backend()
+    if not backend.name:
+        return 0
+    by_key = {digest(t): t for t in texts if t.strip()}
+    known = set(stored(by_key, model=backend.name))
+    missing = [t for k, t in by_key.items() if k not in known]
+    for start in range(0, len(missing), BATCH):
+        store(missing[start : start + BATCH], backend=backend)
+    return len(missing)
+
+
+# --- Notes --------------------------------------------------------------------------
+
+
+def embed_note_ids(note_ids: Iterable[int]) -> int:
+    """The task run after a board save: embed these notes' texts if new."""
+    from atelier.models import Contribution
+
+    rows = (
+        Contribution.objects.alive()
+        .filter(pk__in=list(note_ids))
+        .values_list("question__title", "text")
+    )
+    return embed_missing([in_context(question, text) for question, text in rows])
+
+
+def backfill(notes, *, backend: Backend | None = None, chunk: int = 1000, on_chunk=None):
+    """Embed the notes (a Contribution queryset) whose text has no vector yet,
+    `chunk` notes at a time; (notes embedded now, notes already up to date),
+    or None when the backend stores nothing. `embed_notes` calls it."""
+    backend = backend or get_backend()
+    if not backend.name:
+        return None
+    computed = current = 0
+    rows = notes.order_by("pk").values_list("pk", "question__title", "text")
+    last = 0
+    while found := list(rows.filter(pk__gt=last)[:chunk]):
+        last = found[-1][0]
+        batch = [(pk, in_context(question, text)) for pk, question, text in found]
+        keys = [digest(text) for _, text in batch]
+        known = set(
+            TextEmbedding.objects.filter(model=backend.name, digest__in=set(keys)).values_list(
+                "digest", flat=True
+            )
+        )
+        todo = [
+            text
+            for (_, text), key in zip(batch, keys, strict=True)
+            if key not in known and text.strip()
+        ]
+        embed_missing(todo, backend=backend)
+        computed, current = computed + len(todo), current + len(batch) - len(todo)
+        if on_chunk:
+            on_chunk(computed, current)
+    return computed, current
