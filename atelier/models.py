@@ -11,6 +11,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from . import markup
+from .signals import notes_written
 
 NOTE_MAX_LENGTH = 5000
 
@@ -393,6 +394,7 @@ class WorkingGroup(models.Model):
         created = note.created_at == candidate.created_at
         if created:  # a new note has no themes yet: spare the query
             note._prefetched_objects_cache = {"themes": Theme.objects.none()}
+            notes_written.send(sender=Contribution, note_ids=[note.pk])
         return note, created
 
     def changes_since(self, since):
@@ -490,6 +492,8 @@ class Contribution(models.Model):
         changed = Contribution.objects.filter(
             pk=self.pk, version=version, deleted_at__isnull=True
         ).update(version=F("version") + 1, updated_at=timezone.now(), **fields)
+        if changed and fields.get("text", self.text) != self.text:
+            notes_written.send(sender=Contribution, note_ids=[self.pk])
         return changed == 1
 
     def move(self, offset):

@@ -163,6 +163,11 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
     SECURE_REDIRECT_EXEMPT = [r"^health/$"]
 
+# The draft's similarity: "semantic" (sentence encoders shipped in their
+# packages, docs/drafting.md) or "lexical" (TF-IDF, no model). A missing
+# model package falls back to lexical.
+DRAFTING_BACKEND = env("DRAFTING_BACKEND", default="semantic")
+
 # Celery. Without REDIS_URL, tasks run in-process so a newcomer needs no broker.
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
@@ -175,9 +180,13 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=120)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=150)
-# Longer than the hard limit, so a slow task is not handed to a second worker.
+# The draft job's hard limit (its soft limit is 30 s less): embedding a large
+# workshop's notes for the first time takes minutes. A draft stopped there
+# keeps the questions it finished; "Relancer" goes on from them.
+DRAFT_TIME_LIMIT = env.int("DRAFT_TIME_LIMIT", default=600)
+# Longer than the hard limits, so a slow task is not handed to a second worker.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": CELERY_TASK_TIME_LIMIT * 4,
+    "visibility_timeout": max(CELERY_TASK_TIME_LIMIT, DRAFT_TIME_LIMIT) * 4,
     # A request must not hang when Redis is down: fail fast, the sweep retries.
     "socket_connect_timeout": 1,
     "socket_timeout": 5,
@@ -185,6 +194,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BEAT_SCHEDULE = {
     "sweep-exports": {"task": "synthesis.sweep_exports", "schedule": 60.0},
+    "sweep-drafts": {"task": "synthesis.sweep_drafts", "schedule": 60.0},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE

@@ -1,6 +1,7 @@
 from celery import shared_task
+from django.conf import settings
 
-from . import jobs
+from . import drafting_jobs, jobs
 
 
 @shared_task(bind=True, name="synthesis.run_export")
@@ -11,3 +12,25 @@ def run_export(self, export_id):
 @shared_task(name="synthesis.sweep_exports")
 def sweep_exports():
     jobs.sweep()
+
+
+@shared_task(
+    bind=True,
+    name="synthesis.run_draft",
+    soft_time_limit=settings.DRAFT_TIME_LIMIT - 30,
+    time_limit=settings.DRAFT_TIME_LIMIT,
+)
+def run_draft(self, job_id):
+    drafting_jobs.run(job_id, task_id=self.request.id or "")
+
+
+@shared_task(name="synthesis.sweep_drafts")
+def sweep_drafts():
+    drafting_jobs.sweep()
+
+
+@shared_task(name="synthesis.embed_notes")
+def embed_notes(note_ids):
+    from .embeddings import embed_note_ids  # numpy and the models: only in the worker
+
+    embed_note_ids(note_ids)

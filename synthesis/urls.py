@@ -1,11 +1,21 @@
 from django.urls import path
 
-from . import views
+from . import draft_views, suggestion_views, views
 
 urlpatterns = [
     path("ateliers/<slug:slug>/synthese/", views.published, name="synthesis"),
     path("ateliers/<slug:slug>/synthese/edition/", views.editor, name="synthesis_editor"),
-    path("ateliers/<slug:slug>/synthese/brouillon/", views.draft, name="synthesis_draft"),
+    path("ateliers/<slug:slug>/synthese/brouillon/", draft_views.draft, name="synthesis_draft"),
+    path(
+        "ateliers/<slug:slug>/synthese/brouillon/progression/",
+        draft_views.draft_job,
+        name="synthesis_draft_job",
+    ),
+    path(
+        "ateliers/<slug:slug>/synthese/brouillon/finesse/",
+        draft_views.draft_granularity,
+        name="synthesis_draft_granularity",
+    ),
     path(
         "ateliers/<slug:slug>/synthese/revision/", views.new_revision, name="synthesis_new_revision"
     ),
@@ -17,6 +27,21 @@ urlpatterns = [
     ),
     path("ateliers/<slug:slug>/synthese/rattacher/", views.attach_notes, name="synthesis_attach"),
     path("ateliers/<slug:slug>/synthese/historique/", views.history, name="synthesis_history"),
+    path(
+        "ateliers/<slug:slug>/synthese/rapprochements/",
+        suggestion_views.suggestion_panel,
+        name="synthesis_suggestions",
+    ),
+    path(
+        "ateliers/<slug:slug>/synthese/rapprochements/fusionner/",
+        suggestion_views.suggestion_accept,
+        name="synthesis_suggestion_accept",
+    ),
+    path(
+        "ateliers/<slug:slug>/synthese/rapprochements/ecarter/",
+        suggestion_views.suggestion_dismiss,
+        name="synthesis_suggestion_dismiss",
+    ),
     path("enonces/<int:statement_id>/", views.statement_detail, name="statement_detail"),
     path("enonces/<int:statement_id>/modifier/", views.statement_edit, name="statement_edit"),
     path("enonces/<int:statement_id>/sources/", views.statement_sources, name="statement_sources"),

@@ -19,7 +19,7 @@ from atelier import markup, permissions
 from atelier.forms import parse_int as _int
 from atelier.models import ActorType, Contribution, Kind
 
-from . import diff, editing, jobs
+from . import diff, draft_views, editing, jobs
 from .models import Comment, ExportFormat, Statement, Status
 
 
@@ -150,33 +150,10 @@ UNASSIGNED_SHOWN = 100
 @login_required
 def editor(request, slug):
     workshop, synthesis = permissions.get_synthesis_for_editor(request.user, slug)
-    if synthesis is None:
-        return render(request, "synthesis/editor.html", {"workshop": workshop})
-    return render(
-        request, "synthesis/editor.html", editor_context(workshop, synthesis, request.user)
-    )
-
-
-@login_required
-@require_POST
-def draft(request, slug):
-    from . import drafting
-
-    workshop, _synthesis = permissions.get_synthesis_for_editor(request.user, slug)
-    result = drafting.draft(workshop, by=request.user)
-    messages.success(
-        request,
-        _(
-            "Brouillon à jour (révision %(rev)s) : %(new)s énoncé·s créé·s, %(attached)s note·s "
-            "rattachée·s à des énoncés existants."
-        )
-        % {
-            "rev": result.synthesis.revision,
-            "new": result.statements_created,
-            "attached": result.notes_attached,
-        },
-    )
-    return redirect("synthesis_editor", workshop.slug)
+    context = draft_views.draft_context(workshop, synthesis)
+    if synthesis is not None:
+        context.update(editor_context(workshop, synthesis, request.user))
+    return render(request, "synthesis/editor.html", context)
 
 
 @login_required

@@ -123,6 +123,77 @@ def export_requested_by_readers(w, role):
     assert made == (role in READERS_A), role
 
 
+def running_draft(w):
+    from synthesis.models import DraftJob
+
+    DraftJob.objects.create(
+        workshop=w.a.workshop, status="running", stage="questions", done=1, total=3
+    )
+    return f"/ateliers/{w.a.workshop.slug}/synthese/brouillon/progression/"
+
+
+def coordinators_see(expect):
+    """setup_rights, where nobody else gets any of what coordinators see."""
+    return {
+        role: rights
+        if role in ("coordinator", "superuser")
+        else Expect(rights.status, excludes=expect.contains)
+        for role, rights in setup_rights(expect).items()
+    }
+
+
+def suggested_pair(w):
+    """Two statements of workshop A's draft, from its two groups, that say the
+    same thing (and two that do not): the merge the panel suggests. Kept on
+    the world as `w.pair`; returns the accept/dismiss form's fields."""
+    from atelier.models import Contribution
+    from synthesis.models import Statement
+
+    texts = [
+        "Pas de bus le soir pour rentrer après les ateliers",
+        "Le manque de transports en commun pour venir au centre social",
+        "Les financements sont annuels, on ne peut rien prévoir",
+        "La barrière de la langue avec certaines familles",
+    ]
+    made = []
+    for order, text in enumerate(texts, start=2):
+        note = Contribution.objects.create(
+            group=w.a.groups[order % 2], question=w.a.question, kind="obstacle", text=text
+        )
+        statement = Statement.objects.create(
+            section=w.a.draft_section, order=order, text=text, kind="obstacle"
+        )
+        statement.sources.set([note])
+        made.append(statement)
+    w.pair = made[:2]
+    return {
+        "first": made[0].pk,
+        "first_version": 1,
+        "second": made[1].pk,
+        "second_version": 1,
+        "position": 0,
+    }
+
+
+def suggestions_url(w, tail=""):
+    return f"/ateliers/{w.a.workshop.slug}/synthese/rapprochements/{tail}"
+
+
+def merged_only_by_coordinators(w, role):
+    from synthesis.models import Statement
+
+    merged = not Statement.objects.filter(pk=w.pair[1].pk).exists()
+    assert merged == (role in ["coordinator", "superuser"]), role
+    assert w.pair[0].sources.count() == (2 if merged else 1), role
+
+
+def dismissed_only_by_coordinators(w, role):
+    from synthesis.models import DismissedSuggestion
+
+    dismissed = DismissedSuggestion.objects.filter(workshop=w.a.workshop).exists()
+    assert dismissed == (role in ["coordinator", "superuser"]), role
+
+
 def dashboard_rights(expect):
     return {
         "coordinator": expect,
@@ -433,6 +504,19 @@ MATRIX = {
         lambda w: f"/ateliers/{w.a.workshop.slug}/synthese/brouillon/",
         setup_rights(Expect(302)),
         method="post",
+        effect=coordinators_only(lambda w: w.a.workshop.draft_jobs.exists()),
+    ),
+    "synthesis_draft_job": Row(
+        running_draft,
+        coordinators_see(Expect(200, contains=("1 question sur 3…", 'hx-trigger="every 2s"'))),
+        htmx=True,
+    ),
+    "synthesis_draft_granularity": Row(
+        lambda w: f"/ateliers/{w.a.workshop.slug}/synthese/brouillon/finesse/",
+        coordinators_see(
+            Expect(200, contains=("Réglage actuel (1)", "Beaucoup plus d&#x27;énoncés (1)"))
+        ),
+        htmx=True,
     ),
     "synthesis_new_revision": Row(
         lambda w: f"/ateliers/{w.a.workshop.slug}/synthese/revision/",
@@ -467,6 +551,38 @@ MATRIX = {
     "synthesis_history": Row(
         lambda w: f"/ateliers/{w.a.workshop.slug}/synthese/historique/",
         setup_rights(Expect(200, contains=("r2", "r1"))),
+    ),
+    "synthesis_suggestions": Row(
+        lambda w: suggested_pair(w) and suggestions_url(w),
+        coordinators_see(
+            Expect(
+                200,
+                contains=(
+                    "Rapprochements suggérés",
+                    "Pas de bus le soir pour rentrer",
+                    "Le manque de transports en commun",
+                ),
+            )
+        ),
+        htmx=True,
+    ),
+    "synthesis_suggestion_accept": Row(
+        lambda w: suggestions_url(w, "fusionner/"),
+        coordinators_see(
+            Expect(200, contains=("Énoncés fusionnés", "<li>Le manque de transports"))
+        ),
+        method="post",
+        data=suggested_pair,
+        htmx=True,
+        effect=merged_only_by_coordinators,
+    ),
+    "synthesis_suggestion_dismiss": Row(
+        lambda w: suggestions_url(w, "ecarter/"),
+        coordinators_see(Expect(200, contains=("Rapprochement écarté",))),
+        method="post",
+        data=suggested_pair,
+        htmx=True,
+        effect=dismissed_only_by_coordinators,
     ),
     "statement_detail": Row(
         lambda w: f"/enonces/{w.a.draft_statement.pk}/",
