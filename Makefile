@@ -92,8 +92,11 @@ $(VENV)/.installed-bench: $(VENV)/.installed pyproject.toml
 bench: install $(VENV)/.installed-bench system-deps
 	$(PY) bench/bench.py
 
+# French is the source language; its catalog copies every message as is
+# (msgen) only so that plurals follow French rules: "0 note", not "0 notes".
 messages:
-	$(PY) manage.py makemessages -l en --ignore=.venv --ignore=node_modules
+	$(PY) manage.py makemessages -l en -l fr --ignore=.venv --ignore=node_modules
+	msgen locale/fr/LC_MESSAGES/django.po -o locale/fr/LC_MESSAGES/django.po
 	$(PY) manage.py compilemessages --ignore=.venv
 
 clean:

@@ -172,6 +172,10 @@ DRAFTING_BACKEND = env("DRAFTING_BACKEND", default="semantic")
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+# With no broker, a draft job runs in a thread of the web process, so the
+# request that asked for it answers at once and the editor shows its progress
+# (the model's first load and the vectors take seconds). Tests run it inline.
+DRAFT_JOBS_IN_THREAD = env.bool("DRAFT_JOBS_IN_THREAD", default=not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
 # A task is acknowledged only once done, and re-delivered if its worker dies:
 # an export interrupted by a crash runs again instead of vanishing.
@@ -192,6 +196,13 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": 5,
 }
 CELERY_TASK_PUBLISH_RETRY = False
+# The draft's model work (vectors, drafts) on its own queue and worker: the
+# sentence encoders hold ~300 MB in the process that loads them, which the
+# export worker (WeasyPrint) must not carry. docker-compose runs one worker each.
+CELERY_TASK_ROUTES = {
+    "synthesis.embed_notes": {"queue": "drafting"},
+    "synthesis.run_draft": {"queue": "drafting"},
+}
 CELERY_BEAT_SCHEDULE = {
     "sweep-exports": {"task": "synthesis.sweep_exports", "schedule": 60.0},
     "sweep-drafts": {"task": "synthesis.sweep_drafts", "schedule": 60.0},

@@ -30,7 +30,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from data import configure, fresh_database, generate, scene, setup_django
+from data import configure, fresh_database, generate, scene, setup_django, store_vectors
 from measure import percentile, query_count, timed
 from stack import ROOT, Stack, free_port, peak_rss_mb, wait_for
 
@@ -310,8 +310,12 @@ def run_large(stack):
 
     workshops = generate(notes_per_workshop=int(1000 * SCALE), big=int(10_000 * SCALE))
     notes = Contribution.objects.count()
+    seeds, seconds = store_vectors(workshops)
+    if seeds:
+        record("embedding in process (USE + e5, texts/s)", seeds / seconds, "/s", None)
     samples = timed(lambda: drafting.draft(workshops[0]))
-    record("draft: 10,000 notes", samples[0] / 1000, "s", 10)
+    record("draft: 10,000 notes, stored vectors", samples[0] / 1000, "s", 10)
+    embedding_in_worker(stack, workshops[5])
     rng = random.Random(1)
     people = [grouping.Person(i, rng.randrange(8), rng.randrange(15)) for i in range(1000)]
     history = [[[p.id for p in people[g::20]] for g in range(20)] for _ in range(3)]
@@ -324,9 +328,13 @@ def run_large(stack):
     record("groups: 1,000 people, 3 earlier rounds", statistics.median(samples), "ms", 1000)
 
     urls = scene(workshops)
+    username, url = urls["suggestions"]
+    cold = timed(lambda: http_get(stack.base, url, session_for(username)))[0]
+    record("suggestions panel, 10,000 notes: first opening, computed", cold, "ms", None)
     targets = {
         "board": ("board, 500 notes", 150),
         "editor": ("synthesis editor, 10,000 notes", 400),
+        "suggestions": ("suggestions panel, 10,000 notes (cached)", 400),
         # No target is named for the published page: held to the editor's.
         "published": ("published synthesis, 10,000 notes", 400),
         "dashboard": (f"dashboard, large ({notes:,} notes)", 150),
@@ -340,6 +348,33 @@ def run_large(stack):
         under_load(stack, count, seconds=20)
 
     exports(stack, workshops)
+
+
+def embedding_in_worker(stack, workshop, count=300):
+    """Notes/s of the embedding task in the Celery worker: `count` notes get
+    new texts, one task is sent, and the vectors are counted as they land."""
+    from atelier.models import Contribution
+    from synthesis import tasks
+    from synthesis.models import TextEmbedding
+
+    notes = list(Contribution.objects.filter(question__round__workshop=workshop)[:count])
+    for k, note in enumerate(notes):
+        note.text = f"{note.text} [mesure {k}]"
+    Contribution.objects.bulk_update(notes, ["text"])
+    before = TextEmbedding.objects.count()
+    start = time.perf_counter()
+    tasks.embed_notes.delay([n.pk for n in notes])
+    while TextEmbedding.objects.count() < before + len(notes):
+        if time.perf_counter() - start > 120:
+            raise RuntimeError("the worker did not embed the notes within 2 minutes")
+        time.sleep(0.2)
+    record(
+        "embedding in the worker (notes/s)",
+        len(notes) / (time.perf_counter() - start),
+        "/s",
+        None,
+        lower_is_better=False,
+    )
 
 
 def published(workshop):

@@ -138,7 +138,60 @@ def scene(workshops):
     return {
         "board": ("animateur", f"/groupes/{group.pk}/"),
         "editor": ("coordination", f"/ateliers/{big.slug}/synthese/edition/"),
+        "suggestions": ("coordination", f"/ateliers/{big.slug}/synthese/rapprochements/"),
         "published": ("coordination", synthesis.get_absolute_url()),
         "dashboard": ("delegue", f"/territoires/{nord.pk}/"),
         "search": ("coordination", "/recherche/?q=habitants"),
     }
+
+
+def store_vectors(workshops):
+    """Stored vectors for every generated note, as the board's save task would
+    have left them, without running the model 100,000 times: the ~175 demo
+    texts are embedded for real in each question's context (a few hundred
+    texts), and a generated note "<demo text> (n)" gets its demo text's vector
+    with a little noise. What the bench measures is the draft reading stored
+    vectors, not their quality. Returns (texts embedded for real, seconds)."""
+    import re
+    import time
+
+    import numpy as np
+
+    from atelier.models import Contribution
+    from synthesis import embeddings, similarity
+    from synthesis.models import TextEmbedding
+
+    backend = similarity.get_backend()
+    if not backend.name:
+        return 0, 0.0
+    rows = (
+        Contribution.objects.filter(question__round__workshop__in=workshops)
+        .values_list("question__title", "text")
+        .distinct()
+    )
+    suffix = re.compile(r" \(\d+\)$")
+    wanted = {
+        similarity.in_context(q, t): similarity.in_context(q, suffix.sub("", t)) for q, t in rows
+    }
+    seeds = sorted(set(wanted.values()))
+    start = time.perf_counter()
+    real = dict(zip(seeds, backend.embed(seeds), strict=True))
+    seconds = time.perf_counter() - start
+    rng = np.random.default_rng(3)
+    known = set(TextEmbedding.objects.filter(model=backend.name).values_list("digest", flat=True))
+    batch = []
+    for text, seed in wanted.items():
+        key = embeddings.digest(text)
+        if key in known:
+            continue
+        vector = real[seed] + rng.normal(0, 0.01, backend.dim).astype(np.float32)
+        batch.append(
+            TextEmbedding(
+                model=backend.name, digest=key, vector=vector.astype(embeddings.DTYPE).tobytes()
+            )
+        )
+        if len(batch) == 5000:
+            TextEmbedding.objects.bulk_create(batch, ignore_conflicts=True)
+            batch = []
+    TextEmbedding.objects.bulk_create(batch, ignore_conflicts=True)
+    return len(seeds), seconds

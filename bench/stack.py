@@ -99,6 +99,8 @@ class Stack:
                 "-A",
                 "atelier",
                 "worker",
+                "-Q",
+                "celery",
                 "--pool",
                 "solo",
                 "--loglevel",
@@ -107,6 +109,26 @@ class Stack:
                 "--without-mingle",
             ],
             "worker.log",
+        )
+        # The draft's model work on its own queue, as in docker-compose.yml.
+        self.drafting_worker = self._start(
+            [
+                str(BIN / "celery"),
+                "-A",
+                "atelier",
+                "worker",
+                "-Q",
+                "drafting",
+                "-n",
+                "drafting@%h",
+                "--pool",
+                "solo",
+                "--loglevel",
+                "WARNING",
+                "--without-gossip",
+                "--without-mingle",
+            ],
+            "worker-drafting.log",
         )
         wait_for(f"{self.base}/health/", process=self.web)
         return self

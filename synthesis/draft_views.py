@@ -97,6 +97,8 @@ def draft_granularity(request, slug):
             (value, _("Réglage actuel") if value == synthesis.granularity else label, counts[value])
             for value, label in GRANULARITY_LABELS.items()
         ]
+        # Imported or hand-edited statements only: no setting would change a thing.
+        context["unchanged"] = len(set(counts.values())) == 1
     if request.htmx:
         return render(request, f"{PANEL}#granularity", context)
     return render(request, "synthesis/granularity.html", context)

@@ -144,21 +144,28 @@ def suggest(
 ) -> list[Suggestion]:
     """Pairs of statements (lists of note indices) that probably say the same
     thing, best first: the average score of their notes across groups, as the
-    clustering measures it. Pairs whose notes all share a group are skipped."""
+    clustering measures it. Pairs whose notes all share a group are skipped.
+
+    Two matrix products instead of a loop over pairs: with A the notes ×
+    statements indicator and D "the two notes are of different groups", the
+    sums of cross-group scores are Aᵀ(S∘D)A and their counts AᵀDA (a section
+    of 2,000 notes and 400 statements: 80,000 pairs in a fraction of a second)."""
+    k, n = len(members), len(groups)
+    if k < 2 or n == 0:
+        return []
     g = np.asarray(groups)
-    found = []
-    for a in range(len(members)):
-        for b in range(a + 1, len(members)):
-            rows, cols = list(members[a]), list(members[b])
-            if not rows or not cols:
-                continue
-            block = sims[np.ix_(rows, cols)]
-            other = g[rows][:, None] != g[cols][None, :]
-            if not other.any():
-                continue
-            score = float(block[other].mean())
-            if score >= SUGGEST_LIMIT:
-                found.append(Suggestion(a, b, round(score, 3)))
+    other = (g[:, None] != g[None, :]).astype(np.float32)
+    owners = np.zeros((n, k), np.float32)
+    for s, notes in enumerate(members):
+        owners[list(notes), s] = 1.0
+    sums = owners.T @ (sims.astype(np.float32) * other) @ owners
+    counts = owners.T @ other @ owners
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scores = np.where(counts > 0, sums / np.maximum(counts, 1), -np.inf)
+    first, second = np.triu_indices(k, 1)
+    values = scores[first, second]
+    keep = np.flatnonzero(values >= SUGGEST_LIMIT)
+    found = [Suggestion(int(first[i]), int(second[i]), round(float(values[i]), 3)) for i in keep]
     found.sort(key=lambda s: (-s.score, s.first, s.second))
     return found[:limit]
 

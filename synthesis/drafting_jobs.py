@@ -15,11 +15,12 @@ pattern (synthesis/jobs.py) applied to `drafting.draft`.
 """
 
 import logging
+import threading
 from datetime import timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -48,6 +49,8 @@ def request(
     this workshop (a double click, two coordinators at once)."""
     active = DraftJob.objects.filter(workshop=workshop, status__in=ACTIVE).first()
     if active is not None:
+        if _stuck(active):  # its worker died, or no beat runs the sweep (no broker)
+            transaction.on_commit(sweep)
         return active
     if granularity is None:  # the revision's current setting, shown as such
         current = workshop.syntheses.order_by("-revision").values_list("granularity", flat=True)
@@ -65,11 +68,28 @@ def request(
     return job
 
 
+def _stuck(job: DraftJob) -> bool:
+    if job.status == DraftJobStatus.RUNNING:
+        return job.started_at is not None and job.started_at < _stale_before()
+    # Pending with no broker: the thread that was to run it died with its process.
+    return settings.DRAFT_JOBS_IN_THREAD
+
+
+def _run_in_thread(job_id: int) -> None:
+    try:
+        run(job_id)
+    finally:
+        connection.close()  # the thread's own connection
+
+
 def enqueue(job_id: int) -> bool:
     """Hand the job to Celery; a broker that does not answer is not an error
     for the user — the sweep will try again."""
     from .tasks import run_draft
 
+    if settings.DRAFT_JOBS_IN_THREAD:  # no broker: the web process is the worker
+        threading.Thread(target=_run_in_thread, args=(job_id,), daemon=True).start()
+        return True
     try:
         run_draft.delay(job_id)
     except Exception:  # kombu/redis raise various errors when the broker is down
@@ -132,12 +152,24 @@ def run(job_id: int, task_id: str = "") -> None:
         log.exception("Draft job %s failed", job_id)
         _fail(job_id, _("La génération du brouillon a échoué. L'équipe technique est prévenue."))
     else:
+        _warm_suggestions(result.synthesis)
         DraftJob.objects.filter(pk=job_id).update(
             status=DraftJobStatus.DONE,
             summary=result.summary(),
             error="",
             finished_at=timezone.now(),
         )
+
+
+def _warm_suggestions(synthesis) -> None:
+    """Compute the suggested merges now, in the worker, so that the editor's
+    panel opens from the cache (a 10,000-note revision takes seconds)."""
+    from . import suggestions
+
+    try:
+        suggestions.for_synthesis(synthesis)
+    except Exception:  # a cache or model hiccup must not fail a finished draft
+        log.warning("Suggestions of %s not precomputed", synthesis.pk, exc_info=True)
 
 
 def _fail(job_id: int, message: str) -> None:

@@ -90,6 +90,7 @@ class _Card:
     text: str
     version: int
     speaker_actor_type_id: int | None
+    isolated: bool = True
     group_count: int = 0
     actor_types: list = field(default_factory=list)
     open_comments: int = 0
@@ -100,7 +101,9 @@ def _cards(synthesis):
     rows = (
         Statement.objects.filter(section__synthesis=synthesis)
         .order_by("order", "pk")
-        .values_list("pk", "section_id", "kind", "text", "version", "speaker_actor_type_id")
+        .values_list(
+            "pk", "section_id", "kind", "text", "version", "speaker_actor_type_id", "isolated"
+        )
     )
     cards = {}
     for row in rows:
@@ -123,7 +126,9 @@ def editor_context(workshop, synthesis, user):
             if statement.kind == Kind.QUOTE:
                 speaker = actor_types.get(statement.speaker_actor_type_id)
                 section.quotes.setdefault(speaker, []).append(statement)
-            elif statement.group_count == 1:
+            elif statement.group_count == 1 and statement.isolated:
+                # One group, and the draft found nothing near it elsewhere: a
+                # point only one group raised, not one the clustering missed.
                 section.weak.append(statement)
             else:
                 section.main.append(statement)

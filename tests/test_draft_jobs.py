@@ -375,12 +375,19 @@ def test_without_javascript_the_granularity_control_is_a_page_of_its_own(
     workshop, coordinator, monkeypatch
 ):
     drafting_jobs.request(workshop)
-    monkeypatch.setattr(drafting, "granularity_preview", lambda s: dict.fromkeys(range(-2, 3), 4))
+    monkeypatch.setattr(drafting, "granularity_preview", lambda s: {g: 4 + g for g in range(-2, 3)})
     response = coordinator.get(url(workshop, "finesse/"))
     body = response.content.decode()
     assert response.status_code == 200 and "<h1>Finesse du brouillon</h1>" in body
     assert 'action="/ateliers/atelier-brouillon/synthese/brouillon/"' in body
     assert "hx-post" not in body
+
+
+def test_the_control_says_when_no_setting_would_change_anything(workshop, coordinator, monkeypatch):
+    drafting_jobs.request(workshop)
+    monkeypatch.setattr(drafting, "granularity_preview", lambda s: dict.fromkeys(range(-2, 3), 4))
+    body = coordinator.get(url(workshop, "finesse/"), headers=HTMX).content.decode()
+    assert "Le brouillon compte 4 énoncés, et aucun réglage n'en changerait" in body
 
 
 def test_an_unknown_granularity_keeps_the_current_one(workshop, coordinator, idle_worker):

@@ -447,3 +447,16 @@ def test_command_help_is_printed(command, capsys):
     with pytest.raises(SystemExit):
         call_command(command, "--help")
     assert "usage:" in capsys.readouterr().out
+
+
+def test_the_granularity_preview_counts_what_a_redraft_makes(drafted):
+    workshop, result = drafted
+    synthesis = result.synthesis
+    counts = drafting.granularity_preview(synthesis)
+    assert counts[0] == Statement.objects.filter(section__synthesis=synthesis).count()
+    assert counts[-2] <= counts[-1] <= counts[0] <= counts[1] <= counts[2]
+    assert counts[-2] < counts[2]
+    draft(workshop, granularity=2, redraft=True)
+    assert Statement.objects.filter(section__synthesis=synthesis).count() == counts[2]
+    synthesis.refresh_from_db()
+    assert synthesis.granularity == 2

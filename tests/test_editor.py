@@ -33,6 +33,21 @@ def test_support_is_counted_from_the_links(world, editor):
     assert "soulevé par 1 groupe sur 2 · Temps 1" in body and "Signaux faibles" in body
 
 
+def test_one_groups_point_close_to_another_groups_note_is_not_a_weak_signal(world, editor):
+    """The draft marks a statement not isolated when a note of another group
+    came near one of its notes: the clustering missed a partner, so it stays
+    among the main statements (and the suggestions may offer the merge)."""
+    world.a.draft_statement.sources.remove(world.a.notes[1])
+    Statement.objects.filter(pk=world.a.draft_statement.pk).update(isolated=False)
+    body = editor.get(url(world, "edition/")).content.decode()
+    assert "soulevé par 1 groupe sur 2 · Temps 1" in body and "Signaux faibles" not in body
+
+
+def test_french_plurals_say_zero_in_the_singular(world, editor):
+    body = editor.get(url(world, "edition/")).content.decode()
+    assert "0 note non rattachée" in body
+
+
 def test_source_notes_are_one_click_away(world, editor):
     body = editor.get(
         f"/enonces/{world.a.draft_statement.pk}/sources/", headers=HTMX

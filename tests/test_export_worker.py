@@ -64,7 +64,8 @@ def worker(transactional_db, settings):
         cwd=settings.BASE_DIR,
         env=env,
     )
-    producer = Celery(broker=url)
+    # Not the current app: shared tasks of later tests must keep the project's app.
+    producer = Celery(broker=url, set_as_current=False)
     yield producer
     process.terminate()
     process.wait(timeout=20)

@@ -267,7 +267,7 @@ def test_second_run_changes_nothing():
     paths = dict(Territory.objects.values_list("pk", "path"))
     links = Territory.communes.through.objects.count()
     summary = load(parse(read(SAMPLE)))
-    assert str(summary) == "8 QPV (0 créés, 8 mis à jour), 6 communes, 4 départements, 4 régions"
+    assert str(summary) == "8 QPV (0 créé, 8 mis à jour), 6 communes, 4 départements, 4 régions"
     assert summary.details() == ""
     assert counts() == before
     assert dict(Territory.objects.values_list("pk", "path")) == paths
@@ -366,7 +366,7 @@ def test_command_prints_the_summary():
     output = run(SAMPLE)
     assert "8 QPV (8 créés, 0 mis à jour), 6 communes, 4 départements, 4 régions" in output
     assert "Territoires créés : 6 communes, 4 départements, 4 régions" in output
-    assert "8 QPV (0 créés, 8 mis à jour)" in run(SAMPLE)
+    assert "8 QPV (0 créé, 8 mis à jour)" in run(SAMPLE)
 
 
 @pytest.mark.django_db

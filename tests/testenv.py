@@ -12,3 +12,5 @@ os.environ.setdefault("SECURE_COOKIES", "false")
 # Playwright's sync API runs an event loop in the test thread; Django would
 # otherwise refuse ORM calls made by the browser tests' fixtures.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+# Draft jobs run inline in tests, where a thread would outlive the test's transaction.
+os.environ.setdefault("DRAFT_JOBS_IN_THREAD", "false")
