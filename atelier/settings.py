@@ -168,6 +168,18 @@ if not DEBUG:
 # model package falls back to lexical.
 DRAFTING_BACKEND = env("DRAFTING_BACKEND", default="semantic")
 
+# Optional assisted grouping (synthesis/llm.py, docs/deploy.md): a language
+# model behind an OpenAI-compatible endpoint (vLLM, Ollama, llama.cpp, a hosted
+# service) proposes the draft's groups. Unset, the option does not appear and no
+# note leaves the server; when set, a coordinator still turns it on per workshop.
+LLM_BASE_URL = env("LLM_BASE_URL", default="")  # e.g. http://127.0.0.1:11434/v1
+LLM_MODEL = env("LLM_MODEL", default="")
+LLM_API_KEY = env("LLM_API_KEY", default="")  # sent as "Authorization: Bearer …" when set
+LLM_TIMEOUT = env.float("LLM_TIMEOUT", default=60.0)  # seconds per request
+LLM_MAX_NOTES = env.int("LLM_MAX_NOTES", default=80)  # per request; longer questions are split
+LLM_CALLS_PER_WORKSHOP = env.int("LLM_CALLS_PER_WORKSHOP", default=200)  # retries count
+LLM_RETRY_BASE = env.float("LLM_RETRY_BASE", default=1.0)  # backoff: 1 s, then 2 s
+
 # Celery. Without REDIS_URL, tasks run in-process so a newcomer needs no broker.
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None

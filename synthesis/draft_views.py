@@ -15,7 +15,7 @@ from atelier import permissions
 from atelier.forms import parse_int
 
 from . import drafting_jobs
-from .models import Status
+from .models import AssistedGrouping, Status
 
 PANEL = "synthesis/includes/draft_job.html"
 GRANULARITY_LABELS = {
@@ -30,13 +30,51 @@ GRANULARITY_LABELS = {
 def draft_context(workshop, synthesis, *, fresh=False):
     """What the editor's draft panel shows. `fresh`: the answer to this
     page's own request or poll, so a finished job offers to show its work."""
+    from . import llm
+
     return {
         "workshop": workshop,
         "draft_job": drafting_jobs.latest(workshop),
         "can_draft": synthesis is None or synthesis.status != Status.PUBLISHED,
         "has_synthesis": synthesis is not None,
         "draft_fresh": fresh,
+        # The language model option exists only where the deployment set one up.
+        "llm_label": llm.label() if llm.configured() else "",
+        "assisted": AssistedGrouping.objects.filter(workshop=workshop, enabled=True).exists()
+        if llm.configured()
+        else False,
     }
+
+
+@login_required
+@require_POST
+def assisted_grouping(request, slug):
+    """Turn the language model's grouping on or off for this workshop: the
+    coordinator's consent to send the notes' texts (docs/deploy.md)."""
+    from . import llm
+
+    workshop, _synthesis = permissions.get_synthesis_for_editor(request.user, slug)
+    if not llm.configured():
+        messages.error(request, _("Aucun modèle de langage n'est configuré sur ce déploiement."))
+        return redirect(_editor_url(workshop))
+    enabled = request.POST.get("enabled") == "1"
+    AssistedGrouping.objects.update_or_create(
+        workshop=workshop, defaults={"enabled": enabled, "changed_by": request.user}
+    )
+    if enabled:
+        messages.success(
+            request,
+            _(
+                "Regroupement assisté activé : le prochain brouillon enverra le texte des notes "
+                "(sans citations ni noms) au %(model)s."
+            )
+            % {"model": llm.label()},
+        )
+    else:
+        messages.success(
+            request, _("Regroupement assisté désactivé : plus rien n'est envoyé au modèle.")
+        )
+    return redirect(_editor_url(workshop, "regroupement-assiste"))
 
 
 def _editor_url(workshop, anchor="brouillon"):

@@ -186,15 +186,19 @@ class DraftResult:
     notes_attached: int = 0  # to statements that existed before this draft
     notes_in_new_statements: int = 0
     sections: int = 0  # sections of the revision once drafted
+    notices: list[str] = field(default_factory=list)  # what the coordination should know
 
     def summary(self) -> str:
         """'Révision 2 : 5 rubriques, 43 énoncés créés, 12 notes rattachées à des
         énoncés existants.' In French whatever the active language, like the
         synthesis it describes."""
-        return (
-            f"Révision {self.synthesis.revision} : {_count(self.sections, 'rubrique')}, "
-            f"{_count(self.statements_created, 'énoncé', 'créé')}, "
-            f"{_count(self.notes_attached, 'note', 'rattachée')} à des énoncés existants."
+        return " ".join(
+            [
+                f"Révision {self.synthesis.revision} : {_count(self.sections, 'rubrique')}, "
+                f"{_count(self.statements_created, 'énoncé', 'créé')}, "
+                f"{_count(self.notes_attached, 'note', 'rattachée')} à des énoncés existants.",
+                *self.notices,
+            ]
         )
 
 
@@ -224,6 +228,7 @@ class _Plan:
     """What the draft writes, in two bulk inserts at the end."""
 
     result: DraftResult
+    assisted: "_Assisted | None" = None
     statements: list[Statement] = field(default_factory=list)
     links: list[tuple[Statement, int]] = field(default_factory=list)
 
@@ -277,16 +282,21 @@ def draft(
         .order_by("round__order", "order", "pk")
     )
     result = DraftResult(synthesis=synthesis)
+    assisted = _Assisted.for_workshop(workshop)
     for done, question in enumerate(questions, start=1):
+        if assisted:  # the model is asked outside any transaction (a board never waits)
+            _ask_model(assisted, synthesis, question, vectors, threshold, redraft=redraft)
         with transaction.atomic():
             Workshop.objects.select_for_update().only("pk").get(pk=workshop.pk)
             work = _work(synthesis, question, result, redraft=redraft)
-            plan = _Plan(result)
+            plan = _Plan(result, assisted=assisted.from_cache() if assisted else None)
             _draft_section(work, _candidates(synthesis, question), plan, vectors, threshold)
             _write(plan)
         if progress:
             progress("questions", done, len(questions))
     result.sections = synthesis.sections.count()
+    if assisted:
+        assisted.record(result)
     return result
 
 
@@ -487,8 +497,21 @@ def _plan_notes(inputs: _SectionInputs, plan: _Plan, threshold: float) -> None:
     """Attach each note to the existing statement it matches best, when it
     would have joined that statement's cluster (average score to its sources
     at least the cut); gather the others into new statements."""
-    rest = []
-    for i, note in enumerate(inputs.notes):
+    rest, attached = _unattached(inputs, threshold)
+    for i, k in attached:
+        plan.link(inputs.targets[k], inputs.notes[i])
+    if rest:
+        pick = np.ix_(rest, rest)
+        notes = [inputs.notes[i] for i in rest]
+        _draft_clusters(inputs.work, notes, inputs.sims[pick], inputs.copies[pick], plan, threshold)
+
+
+def _unattached(
+    inputs: _SectionInputs, threshold: float
+) -> tuple[list[int], list[tuple[int, int]]]:
+    """(notes left for new statements, (note, existing statement) pairs)."""
+    rest, attached = [], []
+    for i in range(len(inputs.notes)):
         best, best_score = None, threshold
         for k, span in enumerate(inputs.spans):
             if span and (score := float(inputs.scores[i, span].mean())) >= best_score:
@@ -496,11 +519,8 @@ def _plan_notes(inputs: _SectionInputs, plan: _Plan, threshold: float) -> None:
         if best is None:
             rest.append(i)
         else:
-            plan.link(inputs.targets[best], note)
-    if rest:
-        pick = np.ix_(rest, rest)
-        notes = [inputs.notes[i] for i in rest]
-        _draft_clusters(inputs.work, notes, inputs.sims[pick], inputs.copies[pick], plan, threshold)
+            attached.append((i, best))
+    return rest, attached
 
 
 def _themes(notes: list[Contribution]) -> list[list[str]]:
@@ -518,19 +538,138 @@ def _draft_clusters(
     """One new statement per cluster, worded as its most representative note;
     clusters raised by more groups come first."""
     groups = [n.group_id for n in notes]
-    clusters = cluster_sims(sims, groups, threshold=threshold, copies=copies)
-    clusters.sort(key=lambda c: (-len({notes[i].group_id for i in c}), c[0]))
+    proposed = plan.assisted.partition(work.question, notes) if plan.assisted else None
+    if proposed is None:
+        clusters = cluster_sims(sims, groups, threshold=threshold, copies=copies)
+        labels = {}
+    else:
+        clusters, labels = proposed
+    order = sorted(
+        range(len(clusters)),
+        key=lambda c: (-len({groups[i] for i in clusters[c]}), min(clusters[c])),
+    )
     alone = isolated(sims, groups)
     texts = [n.text for n in notes]
-    for indices in clusters:
+    for c in order:
+        indices = clusters[c]
         members = [notes[i] for i in indices]
+        label = labels.get(c) if len(indices) > 1 else None
         statement = work.new_statement(
-            text=notes[representative(indices, sims, texts)].text,
+            text=label or notes[representative(indices, sims, texts)].text,
             kind=_kind(members, work.question),
             drafted=True,
             isolated=all(alone[i] for i in indices),
+            label_proposed=bool(label),
         )
         plan.create(statement, members)
+
+
+class _Assisted:
+    """The deployment's language model, for a workshop whose coordination
+    turned it on (docs/deploy.md): it proposes each question's groups; the
+    offline similarity stays the fallback. Only note texts, group numbers and
+    themes are sent; never quotes, names or anything about participants."""
+
+    def __init__(self, consent, *, live: bool = True, state: dict | None = None):
+        self.consent = consent
+        self.live = live
+        self.state = state if state is not None else {"failures": [], "used": None}
+
+    @classmethod
+    def for_workshop(cls, workshop: Workshop) -> "_Assisted | None":
+        from . import llm
+        from .models import AssistedGrouping
+
+        if not llm.configured():
+            return None
+        consent = AssistedGrouping.objects.filter(workshop=workshop, enabled=True).first()
+        return cls(consent) if consent else None
+
+    def from_cache(self) -> "_Assisted":
+        """The same, allowed no new call: inside a transaction, only answers
+        obtained just before it (a note typed meanwhile: offline, silently)."""
+        return _Assisted(self.consent, live=False, state=self.state)
+
+    def spend(self) -> bool:
+        from django.conf import settings
+
+        from .models import AssistedGrouping
+
+        if not self.live:
+            return False
+        allowed = AssistedGrouping.objects.filter(
+            pk=self.consent.pk, calls_used__lt=settings.LLM_CALLS_PER_WORKSHOP
+        ).update(calls_used=F("calls_used") + 1)
+        return allowed == 1
+
+    def partition(
+        self, question: Question, notes: list[Contribution]
+    ) -> tuple[list[list[int]], dict[int, str]] | None:
+        """Clusters of indices into `notes` and their labels, or None (offline)."""
+        from . import llm
+
+        numbers = {g: k for k, g in enumerate(sorted({n.group_id for n in notes}), start=1)}
+        sent = [
+            llm.Note(
+                id=n.pk,
+                text=plain(n.text),
+                group=numbers[n.group_id],
+                themes=tuple(sorted(t.name for t in n.themes.all())),
+            )
+            for n in notes
+        ]
+        try:
+            answer = llm.partition(question.title, sent, spend=self.spend)
+        except llm.LlmError as error:
+            if self.live:
+                self.state["failures"].append((question.title, str(error)))
+            return None
+        self.state["used"] = (answer.model, answer.prompt_version)
+        index = {n.pk: i for i, n in enumerate(notes)}
+        clusters = [[index[pk] for pk in group] for group in answer.groups]
+        labels = {c: label for c, label in enumerate(answer.labels) if label}
+        return clusters, labels
+
+    def record(self, result: DraftResult) -> None:
+        """Say on the revision who grouped the notes, and in the summary what
+        the model could not do."""
+        from django.utils import timezone
+
+        used, failures = self.state["used"], self.state["failures"]
+        if used:
+            Synthesis.objects.filter(pk=result.synthesis.pk).update(
+                grouped_by_model=used[0], grouping_prompt=used[1], grouped_at=timezone.now()
+            )
+            result.notices.append(f"Regroupement proposé par le modèle {used[0]}.")
+        if failures:
+            reason = failures[0][1]
+            result.notices.append(
+                f"Le modèle n'a pas pu regrouper {_count(len(failures), 'question')} "
+                f"({reason}) : le regroupement hors ligne a été utilisé."
+            )
+
+
+def _ask_model(
+    assisted: _Assisted,
+    synthesis: Synthesis,
+    question: Question,
+    vectors: _Vectors,
+    threshold: float,
+    *,
+    redraft: bool,
+) -> None:
+    """Before the question's transaction: find the notes the draft will group
+    (those no existing statement takes) and have the model group them; the
+    answer is cached, so the transaction reads it without waiting on the
+    network."""
+    work = _work(synthesis, question, DraftResult(synthesis), redraft=redraft, dry=True)
+    notes = [n for n in _candidates(synthesis, question, work) if n.kind != Kind.QUOTE]
+    if not notes:
+        return
+    inputs = _SectionInputs.build(work, notes, vectors)
+    rest, _ = _unattached(inputs, threshold)
+    if rest:
+        assisted.partition(question, [inputs.notes[i] for i in rest])
 
 
 def _kind(notes: list[Contribution], question: Question) -> str:

@@ -39,6 +39,11 @@ class Synthesis(models.Model):
     # The draft's cut, -2 (fewer, broader statements) … +2 (more, narrower);
     # the setting the "moins / plus d'énoncés" control last applied.
     granularity = models.SmallIntegerField(_("finesse du brouillon"), default=0)
+    # Who grouped the notes of the last draft, when a language model did
+    # ("regroupement proposé par le modèle X le …", docs/deploy.md).
+    grouped_by_model = models.CharField(max_length=200, blank=True)
+    grouping_prompt = models.CharField(max_length=40, blank=True)
+    grouped_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     published_at = models.DateTimeField(_("publiée le"), null=True, blank=True)
@@ -242,6 +247,9 @@ class Statement(models.Model):
     # notes: a statement raised by one group is a weak signal only if nobody
     # else said anything near it, not merely because the clustering left it alone.
     isolated = models.BooleanField(default=True, editable=False)
+    # The text is a label the language model proposed for the group of notes:
+    # shown as a proposal until a coordinator edits or accepts it.
+    label_proposed = models.BooleanField(default=False, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -266,7 +274,11 @@ class Statement(models.Model):
         from django.utils import timezone
 
         changed = Statement.objects.filter(pk=self.pk, version=version).update(
-            version=F("version") + 1, updated_at=timezone.now(), drafted=False, **fields
+            version=F("version") + 1,
+            updated_at=timezone.now(),
+            drafted=False,
+            label_proposed=False,
+            **fields,
         )
         return changed == 1
 
@@ -475,3 +487,39 @@ class DismissedSuggestion(models.Model):
 
     def __str__(self):
         return f"{self.workshop} : {self.first_note_id} ≠ {self.second_note_id}"
+
+
+class AssistedGrouping(models.Model):
+    """A coordinator's consent to send this workshop's notes (texts, group
+    numbers, themes; never quotes nor names) to the deployment's language
+    model, and the calls spent on it against its budget."""
+
+    workshop = models.OneToOneField(Workshop, models.CASCADE, related_name="assisted_grouping")
+    enabled = models.BooleanField(_("regroupement assisté"), default=False)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    changed_at = models.DateTimeField(auto_now=True)
+    calls_used = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("regroupement assisté")
+        verbose_name_plural = _("regroupements assistés")
+
+    def __str__(self):
+        return f"{self.workshop} : {'oui' if self.enabled else 'non'}"
+
+
+class LlmGrouping(models.Model):
+    """A language model's partition of one question's notes, cached by
+    (prompt version, model, question, notes): the same notes are never sent
+    twice."""
+
+    key = models.CharField(max_length=64, unique=True)
+    model = models.CharField(max_length=200)
+    prompt_version = models.CharField(max_length=40)
+    result = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"{self.model} {self.prompt_version} {self.key[:12]}"

@@ -17,6 +17,11 @@ urlpatterns = [
         name="synthesis_draft_granularity",
     ),
     path(
+        "ateliers/<slug:slug>/synthese/regroupement-assiste/",
+        draft_views.assisted_grouping,
+        name="synthesis_assisted_grouping",
+    ),
+    path(
         "ateliers/<slug:slug>/synthese/revision/", views.new_revision, name="synthesis_new_revision"
     ),
     path("ateliers/<slug:slug>/synthese/etat/", views.change_status, name="synthesis_status"),
@@ -48,6 +53,11 @@ urlpatterns = [
     path("enonces/<int:statement_id>/ordre/", views.statement_reorder, name="statement_reorder"),
     path("enonces/<int:statement_id>/scinder/", views.statement_split, name="statement_split"),
     path("enonces/<int:statement_id>/retirer/", views.statement_remove, name="statement_remove"),
+    path(
+        "enonces/<int:statement_id>/intitule/",
+        views.statement_accept_label,
+        name="statement_accept_label",
+    ),
     path("enonces/<int:statement_id>/commentaires/", views.comments, name="statement_comments"),
     path(
         "enonces/<int:statement_id>/commenter/", views.statement_comment, name="statement_comment"

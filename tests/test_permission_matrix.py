@@ -88,6 +88,19 @@ def setup_rights(coordinator):
     }
 
 
+def _propose_label(w):
+    """The statement as the draft writes a label the model proposed (no data posted)."""
+    statements = type(w.a.draft_statement).objects.filter(pk=w.a.draft_statement.pk)
+    statements.update(drafted=True, label_proposed=True)
+    return {}
+
+
+def _assisted(w):
+    from synthesis.models import AssistedGrouping
+
+    return AssistedGrouping.objects.filter(workshop=w.a.workshop, enabled=True).exists()
+
+
 def coordinators_only(check):
     def effect(w, role):
         assert check(w) == (role in ["coordinator", "superuser"]), role
@@ -518,6 +531,13 @@ MATRIX = {
         ),
         htmx=True,
     ),
+    "synthesis_assisted_grouping": Row(
+        lambda w: f"/ateliers/{w.a.workshop.slug}/synthese/regroupement-assiste/",
+        setup_rights(Expect(302)),
+        method="post",
+        data={"enabled": "1"},
+        effect=coordinators_only(_assisted),
+    ),
     "synthesis_new_revision": Row(
         lambda w: f"/ateliers/{w.a.workshop.slug}/synthese/revision/",
         setup_rights(Expect(302)),
@@ -624,6 +644,17 @@ MATRIX = {
         effect=coordinators_only(
             lambda w: (
                 not type(w.a.draft_statement).objects.filter(pk=w.a.draft_statement.pk).exists()
+            )
+        ),
+    ),
+    "statement_accept_label": Row(
+        lambda w: f"/enonces/{w.a.draft_statement.pk}/intitule/",
+        setup_rights(Expect(302)),
+        method="post",
+        data=lambda w: _propose_label(w),
+        effect=coordinators_only(
+            lambda w: (
+                not type(w.a.draft_statement).objects.get(pk=w.a.draft_statement.pk).label_proposed
             )
         ),
     ),
@@ -788,6 +819,14 @@ def test_matrix_check_fails_for_an_unlisted_pattern():
 
 
 CASES = [(name, role) for name in MATRIX for role in ROLES]
+
+
+@pytest.fixture(autouse=True)
+def _language_model_configured(settings):
+    """A deployment with a model endpoint, so that its option is in every page
+    (nothing is sent: no row turns it on and drafts in the same test)."""
+    settings.LLM_BASE_URL = "http://127.0.0.1:9/v1"
+    settings.LLM_MODEL = "modele-de-test"
 
 
 @pytest.mark.parametrize(("name", "role"), CASES, ids=[f"{n}-{r}" for n, r in CASES])

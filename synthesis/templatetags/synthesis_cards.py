@@ -34,6 +34,7 @@ _CARD = (
     '<li class="statement-card kind-{kind}" id="enonce-{pk}" data-version="{version}">\n'
     "{pick}"
     '<div class="statement-text">{html}</div>\n'
+    "{proposal}"
     '<p class="support">{support}</p>\n'
     '<details class="sources" hx-get="{w.sources_url}" hx-trigger="toggle once"'
     ' hx-target="find .sources-list">\n'
@@ -56,6 +57,13 @@ _CARD = (
 _PICK = (
     '<input type="checkbox" name="statements" value="{pk}" form="select-{section}"'
     ' id="pick-{pk}" class="pick"><label for="pick-{pk}" class="visually-hidden">{select}</label>\n'
+)
+# A label the language model proposed: said so until edited or accepted.
+_PROPOSAL = (
+    '<p class="label-proposal"><span class="badge">{w.proposed}</span>\n'
+    '<button type="submit" form="statement-actions" formaction="{w.accept_label_url}"'
+    ' class="button-small button-quiet">{w.accept_label}'
+    '<span class="visually-hidden"> : {label}</span></button></p>\n'
 )
 # Without JavaScript a button submits the #statement-actions form to its
 # `formaction`, with its own name and value: the same request as a form of its own.
@@ -104,17 +112,20 @@ def _card(statement, section, words):
     html, label = rendered(statement.text, inline=quote)
     if quote:
         html = f"<q>{html}</q>"
-    pick = actions = ""
+    pick = actions = proposal = ""
     if not words.frozen:
         select = words.select % {"text": label}
         pick = words.pick.format(pk=pk, section=statement.section_id, select=select)
         actions = words.actions.format(pk=pk, label=label)
+        if getattr(statement, "label_proposed", False):
+            proposal = words.proposal.format(pk=pk, label=label)
     return words.card.format(
         pk=pk,
         kind=escape(statement.kind),
         version=statement.version,
         pick=pick,
         html=html,
+        proposal=proposal,
         support=_support(statement, section, words),
         actions=actions,
     )
@@ -156,6 +167,7 @@ class _Words:
         self.reorder_url = url_pattern("statement_reorder")
         self.split_url = url_pattern("statement_split")
         self.remove_url = url_pattern("statement_remove")
+        self.accept_label_url = url_pattern("statement_accept_label")
         # Literal strings, for makemessages.
         self.select = escape(gettext("Sélectionner « %(text)s »"))
         self.no_source = escape(gettext("sans note source"))
@@ -176,9 +188,13 @@ class _Words:
         self.split = escape(gettext("Scinder"))
         self.remove = escape(gettext("Retirer"))
         self.attach = escape(gettext("Rattacher les notes cochées"))
+        self.proposed = escape(gettext("Intitulé proposé par le modèle de langage"))
+        self.accept_label = escape(gettext("Garder cet intitulé"))
         # The HTML of a card with all of the above written in: what is left
         # to fill is the statement's own.
-        self.card, self.pick, self.actions = (_bake(t, self) for t in (_CARD, _PICK, _ACTIONS))
+        self.card, self.pick, self.actions, self.proposal = (
+            _bake(t, self) for t in (_CARD, _PICK, _ACTIONS, _PROPOSAL)
+        )
 
     def round_label(self, section):
         """The section's round ("Temps 1"), translated once per page."""
