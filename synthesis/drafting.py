@@ -538,7 +538,7 @@ def _draft_clusters(
     """One new statement per cluster, worded as its most representative note;
     clusters raised by more groups come first."""
     groups = [n.group_id for n in notes]
-    proposed = plan.assisted.partition(work.question, notes) if plan.assisted else None
+    proposed = plan.assisted.partition(work.question, notes, sims) if plan.assisted else None
     if proposed is None:
         clusters = cluster_sims(sims, groups, threshold=threshold, copies=copies)
         labels = {}
@@ -603,9 +603,10 @@ class _Assisted:
         return allowed == 1
 
     def partition(
-        self, question: Question, notes: list[Contribution]
+        self, question: Question, notes: list[Contribution], sims: np.ndarray
     ) -> tuple[list[list[int]], dict[int, str]] | None:
-        """Clusters of indices into `notes` and their labels, or None (offline)."""
+        """Clusters of indices into `notes` and their labels, or None (offline).
+        `sims`, the notes' similarities, joins the parts of a long question."""
         from . import llm
 
         numbers = {g: k for k, g in enumerate(sorted({n.group_id for n in notes}), start=1)}
@@ -619,7 +620,9 @@ class _Assisted:
             for n in notes
         ]
         try:
-            answer = llm.partition(question.title, sent, spend=self.spend)
+            answer = llm.partition(
+                question.title, sent, spend=self.spend, similarities=lambda: sims
+            )
         except llm.LlmError as error:
             if self.live:
                 self.state["failures"].append((question.title, str(error)))
@@ -669,7 +672,8 @@ def _ask_model(
     inputs = _SectionInputs.build(work, notes, vectors)
     rest, _ = _unattached(inputs, threshold)
     if rest:
-        assisted.partition(question, [inputs.notes[i] for i in rest])
+        sims = inputs.sims[np.ix_(rest, rest)]
+        assisted.partition(question, [inputs.notes[i] for i in rest], sims)
 
 
 def _kind(notes: list[Contribution], question: Question) -> str:

@@ -170,3 +170,21 @@ def test_without_an_endpoint_the_option_does_not_exist(workshop, as_user, world,
     assert "regroupement assisté" not in body.lower()
     client.post(f"/ateliers/{workshop.slug}/synthese/regroupement-assiste/", {"enabled": "1"})
     assert not AssistedGrouping.objects.exists()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_in_the_browser_the_option_is_turned_on_by_keyboard(
+    page, live_server, workshop, world, settings
+):
+    from .browser import assert_accessible, log_in
+
+    settings.LLM_BASE_URL, settings.LLM_MODEL = "http://127.0.0.1:9/v1", "modele-test"
+    log_in(page.context, live_server, world.users.coordinator)
+    page.goto(f"/ateliers/{workshop.slug}/synthese/edition/")
+    button = page.get_by_role("button", name="Activer le regroupement assisté pour cet atelier")
+    button.focus()
+    page.keyboard.press("Enter")
+    page.get_by_role("button", name="Désactiver le regroupement assisté").wait_for()
+    assert AssistedGrouping.objects.get(workshop=workshop).enabled
+    assert_accessible(page)
