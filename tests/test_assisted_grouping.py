@@ -188,3 +188,35 @@ def test_in_the_browser_the_option_is_turned_on_by_keyboard(
     page.get_by_role("button", name="Désactiver le regroupement assisté").wait_for()
     assert AssistedGrouping.objects.get(workshop=workshop).enabled
     assert_accessible(page)
+
+
+def test_a_board_save_never_calls_the_model(
+    world, server, as_user, django_capture_on_commit_callbacks
+):
+    import uuid
+
+    AssistedGrouping.objects.create(workshop=world.a.workshop, enabled=True)
+    client = as_user(world.users.animator)
+    data = {
+        "client_uuid": str(uuid.uuid4()),
+        "question": world.a.question.pk,
+        "kind": Kind.OBSTACLE,
+        "text": "Le manque de temps des bénévoles",
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            f"/groupes/{world.a.groups[0].pk}/notes/", data, headers={"HX-Request": "true"}
+        )
+    assert response.status_code == 201
+    assert server.requests == []
+
+
+def test_editing_a_proposed_label_makes_it_the_coordinations_text(workshop, server):
+    consent(workshop)
+    server.reply(partition([ids(workshop, 0, 1), ids(workshop, 2, 3)], ["Le contact direct", None]))
+    drafting.draft(workshop)
+    proposed = Statement.objects.get(text="Le contact direct")
+    assert proposed.label_proposed
+    assert proposed.edit(version=proposed.version, text="Aller au contact des habitants")
+    proposed.refresh_from_db()
+    assert not proposed.label_proposed and not proposed.drafted
