@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "territories",
     "atelier",
     "synthesis",
+    "web",
 ]
 
 MIDDLEWARE = [
@@ -126,7 +127,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Repeated login failures are throttled (see atelier/views.py); a password
+# Repeated login failures are throttled (see web/views.py); a password
 # check costs ~350 ms of CPU, so unthrottled guessing is also a denial of service.
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 LOGIN_FAILURE_WINDOW = env.int("LOGIN_FAILURE_WINDOW", default=15 * 60)

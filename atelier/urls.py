@@ -3,11 +3,10 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.static import serve
 
-from territories import views as territory_views
+from web import search, territory_views, views
 
 from . import board_views as board
 from . import people_views as people
-from . import search, views
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -200,8 +200,8 @@ def export_through_worker(stack, synthesis, *, again=False):
 
 
 def exports(stack, workshops):
-    from atelier.demo import SLUG
     from synthesis.models import Synthesis
+    from web.demo import SLUG
 
     # A worker's first PDF also loads WeasyPrint and the fonts; a worker that
     # has been up for a while has done that already, so it is reported apart.

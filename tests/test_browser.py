@@ -2,7 +2,7 @@
 
 import pytest
 
-from atelier import demo
+from web import demo
 
 from .browser import assert_accessible, log_in
 

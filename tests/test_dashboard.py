@@ -3,7 +3,7 @@
 import pytest
 
 from synthesis.models import FollowUp, Statement
-from territories import dashboard
+from web import dashboard
 
 from . import factories as f
 

@@ -2,10 +2,10 @@ import pytest
 from django.core.management import call_command
 from django.db.models import Count
 
-from atelier import demo
 from atelier.models import Contribution, Participant, Role, User, WorkingGroup, Workshop
 from synthesis.models import Statement
 from territories.models import Level, Territory
+from web import demo
 
 pytestmark = pytest.mark.django_db
 

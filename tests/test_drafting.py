@@ -7,12 +7,12 @@ from django.core.management import CommandError, call_command
 from django.db.models import Count
 from sklearn.metrics import adjusted_rand_score
 
-from atelier import demo
 from atelier.models import Contribution, Kind, Question
 from synthesis import drafting
 from synthesis.drafting import cluster, draft, representative
 from synthesis.models import Statement, Status, Synthesis
 from synthesis.similarity import matrix
+from web import demo
 
 pytestmark = pytest.mark.django_db
 

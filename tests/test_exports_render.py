@@ -1,4 +1,4 @@
-"""The export renderers (synthesis/exports.py): what each format contains, the
+"""The export renderers (synthesis/exports/): what each format contains, the
 PDF's fidelity to the reference document, and what the PDF never fetches."""
 
 import contextlib
@@ -25,11 +25,12 @@ from django.test.utils import CaptureQueriesContext
 from PIL import Image
 from weasyprint import HTML
 
-from atelier import demo, markup
+from atelier import markup
 from atelier.models import Kind, Organisation
 from synthesis import exports
 from synthesis.importing import import_synthesis
 from synthesis.models import Statement
+from web import demo
 
 from . import factories as f
 
@@ -69,7 +70,8 @@ def fetched(monkeypatch):
         asked.append(url)
         return real(url, *args, **kwargs)
 
-    monkeypatch.setattr(exports, "url_fetcher", spy)
+    # Patched where StaticOnlyFetcher looks it up, in the PDF module.
+    monkeypatch.setattr(exports.pdf, "url_fetcher", spy)
     return asked
 
 

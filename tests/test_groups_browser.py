@@ -2,8 +2,8 @@
 
 import pytest
 
-from atelier import demo
 from atelier.models import Contribution, User
+from web import demo
 
 from .browser import assert_accessible, log_in
 

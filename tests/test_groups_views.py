@@ -5,8 +5,9 @@ import itertools
 import pytest
 from django.core.management import call_command
 
-from atelier import demo, groups
+from atelier import groups
 from atelier.models import Contribution, Participant, WorkingGroup
+from web import demo
 
 from . import factories as f
 

@@ -7,7 +7,6 @@ import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 
-from atelier import demo
 from atelier.models import (
     ActorType,
     Contribution,
@@ -27,6 +26,7 @@ from synthesis.importing import (
     parse,
 )
 from synthesis.models import Section, Statement, Status
+from web import demo
 
 # The repository ships a copy of the reference document (the demo loads it);
 # the test below checks that it is still the reference, when shared/ is there.

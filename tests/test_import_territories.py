@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from atelier import demo
 from territories.importing import ImportProblems, decode, load, parse, read
 from territories.models import Level, Territory
+from web import demo
 
 SAMPLE = Path(__file__).parent / "fixtures" / "qpv-sample.csv"
 HEADER = "code;nom;communes;departement;region;debut;fin\n"

@@ -1,7 +1,7 @@
 import pytest
 
-from atelier import demo
 from atelier.models import User
+from web import demo
 
 from . import factories as f
 

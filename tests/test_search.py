@@ -9,9 +9,9 @@ from django import forms
 from django.db import connection
 from django.urls import include, path
 
-from atelier import search as search_module
 from atelier.models import Contribution, Kind, Workshop
-from atelier.search import NOTE, QUOTE, STATEMENT, search
+from web import search as search_module
+from web.search import NOTE, QUOTE, STATEMENT, search
 
 from . import factories as f
 
@@ -114,7 +114,7 @@ def test_limit_and_total(world):
 
 
 def test_beyond_the_cap_the_page_says_more_than(world, client, monkeypatch):
-    from atelier import search as search_module
+    from web import search as search_module
 
     monkeypatch.setattr(search_module, "COUNT_CAP", 4)
     results = search(world.users.coordinator, "secret", limit=2)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from territories import trends
+from web import trends
 
 from . import factories as f
 

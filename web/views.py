@@ -9,11 +9,10 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
+from atelier import permissions
+from atelier.forms import LoginForm
+from atelier.models import Question, WorkingGroup
 from synthesis.models import Status, Synthesis
-
-from . import permissions
-from .forms import LoginForm
-from .models import Question, WorkingGroup
 
 
 def home(request):

@@ -13,12 +13,8 @@ from pathlib import Path
 
 from django.db import transaction
 
-from synthesis.importing import import_synthesis
-from synthesis.models import Statement
-from territories.models import Level, Territory
-
-from . import grouping, markup
-from .models import (
+from atelier import grouping, markup
+from atelier.models import (
     ActorType,
     Contribution,
     Kind,
@@ -31,6 +27,9 @@ from .models import (
     WorkingGroup,
     Workshop,
 )
+from synthesis.importing import import_synthesis
+from synthesis.models import Statement
+from territories.models import Level, Territory
 
 SEED = Path(__file__).parent / "fixtures" / "grand-atelier-atc-2021.md"
 SLUG = "grand-atelier-atc-2021"

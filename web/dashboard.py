@@ -10,8 +10,7 @@ from django.db.models import Count, Exists, OuterRef, Sum
 
 from atelier.models import Kind, Participant, Workshop
 from synthesis.models import Export, ExportStatus, FollowUp, Statement, Synthesis
-
-from .models import NoteCount, Territory, ThemeCount
+from territories.models import NoteCount, Territory, ThemeCount
 
 TOP_THEMES = 8
 RECENT_QUOTES = 8

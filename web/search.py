@@ -77,12 +77,11 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST, require_safe
 
+from atelier import permissions
+from atelier.forms import parse_int as _int
+from atelier.models import Contribution, Kind, Theme, Workshop
 from synthesis.models import Statement, Synthesis
 from territories.models import Territory
-
-from . import permissions
-from .forms import parse_int as _int
-from .models import Contribution, Kind, Theme, Workshop
 
 TS_CONFIG = "french_unaccent"
 VECTOR_COLUMN = "search_vector"

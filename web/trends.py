@@ -7,8 +7,7 @@ from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncQuarter
 
 from atelier.models import Kind
-
-from .models import Level, NoteCount, Territory, ThemeCount
+from territories.models import Level, NoteCount, Territory, ThemeCount
 
 TOP = 10
 

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from atelier import demo
+from web import demo
 
 
 class Command(BaseCommand):
