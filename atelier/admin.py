@@ -3,7 +3,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
-from . import permissions
+from .lib.admin import CoordinatorAdmin, CoordinatorInline
 from .models import (
     ActorType,
     Contribution,
@@ -16,31 +16,6 @@ from .models import (
     WorkingGroup,
     Workshop,
 )
-
-
-class CoordinatorAdmin(admin.ModelAdmin):
-    """Coordinators manage every workshop object; rights come from the
-    permission module rather than Django's per-model permission rows."""
-
-    def has_module_permission(self, request):
-        return permissions.can_administer(request.user)
-
-    def has_view_permission(self, request, obj=None):
-        return permissions.can_administer(request.user)
-
-    has_add_permission = has_module_permission
-
-    def has_change_permission(self, request, obj=None):
-        return permissions.can_administer(request.user)
-
-    has_delete_permission = has_change_permission
-
-
-class CoordinatorInline:
-    def has_view_permission(self, request, obj=None):
-        return permissions.can_administer(request.user)
-
-    has_add_permission = has_change_permission = has_delete_permission = has_view_permission
 
 
 @admin.register(User)

@@ -1,13 +1,7 @@
 """Matching what people type (in a CSV, a document) to what the database holds:
 case, accents, curly apostrophes, "·" and "." of inclusive writing, plurals."""
 
-import unicodedata
-
-
-def fold(text: str) -> str:
-    """Lowercase, accents and curly apostrophes removed: for matching only."""
-    decomposed = unicodedata.normalize("NFD", text.replace("’", "'").lower())
-    return "".join(char for char in decomposed if not unicodedata.combining(char))
+from .lib.text import fold
 
 
 def actor_key(label: str) -> str:

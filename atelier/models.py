@@ -154,13 +154,6 @@ class WorkshopFormat(models.TextChoices):
     HYBRID = "hybrid", _("Hybride")
 
 
-class WorkshopQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        from . import permissions
-
-        return permissions.workshops_of(user, self)
-
-
 class Workshop(models.Model):
     slug = models.SlugField(max_length=120, unique=True)
     title = models.CharField(_("titre"), max_length=200)
@@ -203,8 +196,6 @@ class Workshop(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = WorkshopQuerySet.as_manager()
-
     class Meta:
         verbose_name = _("atelier")
         verbose_name_plural = _("ateliers")
@@ -216,12 +207,6 @@ class Workshop(models.Model):
 
     def get_absolute_url(self):
         return reverse("workshop", args=[self.slug])
-
-    def live_round(self):
-        """The round the facilitators follow: the one set as current, else the first."""
-        if self.current_round_id:
-            return self.current_round
-        return self.rounds.order_by("order").first()
 
 
 class GroupingMode(models.TextChoices):

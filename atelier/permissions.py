@@ -1,4 +1,6 @@
-"""Who may see and do what. Every view asks here; nothing else decides.
+"""Who may see and do what in a workshop: its pages, groups, boards and notes.
+Every view asks its app's permissions module (this one, territories' and
+synthesis'); nothing else decides.
 
 Outsiders get 404 (a guessed URL must not confirm that a workshop exists);
 people who may read but not write get 403.
@@ -8,26 +10,9 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404
 
-from territories.models import Territory
-
-
-def is_coordinator(user) -> bool:
-    return user.is_authenticated and user.is_coordinator
-
-
-def can_administer(user) -> bool:
-    """The Django admin is the coordinators' back office."""
-    return is_coordinator(user)
-
-
-def territories_of(user, queryset=None):
-    """The territories a user may read: a delegate's own and their descendants."""
-    queryset = Territory.objects.all() if queryset is None else queryset
-    if is_coordinator(user):
-        return queryset
-    if not (user.is_authenticated and user.is_delegate):
-        return queryset.none()
-    return queryset.covered_by(user.territories.all())
+# The roles and the territory rules, for the callers of this module.
+from atelier.lib.roles import can_administer, is_coordinator, require_coordinator  # noqa: F401
+from territories.permissions import get_territory_for_reader, territories_of  # noqa: F401
 
 
 def workshops_of(user, queryset=None):
@@ -54,31 +39,6 @@ def get_workshop_or_404(user, slug):
         return workshops.get(slug=slug)
     except Workshop.DoesNotExist:
         raise Http404 from None
-
-
-def require_coordinator(user):
-    if not is_coordinator(user):
-        raise PermissionDenied
-
-
-def get_readable_synthesis_or_404(user, slug):
-    """The latest published revision of a workshop's synthesis, if the user may
-    read it: anybody for a public workshop, else those who see the workshop."""
-    from synthesis.models import Synthesis
-
-    synthesis = (
-        Synthesis.objects.published()
-        .filter(workshop__slug=slug)
-        .select_related("workshop")
-        .order_by("-revision")
-        .first()
-    )
-    if synthesis is None:
-        raise Http404
-    # The same 404 for "absent" and "not yours".
-    if not can_read_published(user, synthesis.workshop):
-        raise Http404
-    return synthesis
 
 
 def can_read_published(user, workshop) -> bool:
@@ -183,60 +143,3 @@ def get_round_for_coordinator(user, round_id):
         raise Http404
     get_workshop_for_coordinator(user, round_.workshop.slug)
     return round_
-
-
-def get_synthesis_for_editor(user, slug):
-    """The newest revision of a workshop's synthesis (None if never drafted),
-    for the coordination only."""
-    workshop = get_workshop_for_coordinator(user, slug)
-    return workshop, workshop.syntheses.order_by("-revision").first()
-
-
-def get_statement_for_editor(user, statement_id):
-    from synthesis.models import Statement
-
-    statement = (
-        Statement.objects.select_related("section__synthesis__workshop")
-        .filter(pk=statement_id)
-        .first()
-    )
-    if statement is None:
-        raise Http404
-    get_workshop_for_coordinator(user, statement.section.synthesis.workshop.slug)
-    return statement
-
-
-def get_synthesis_for_reader(user, synthesis_id):
-    """Any revision the user may read: a published one like its page; a draft
-    only for the coordination."""
-    from synthesis.models import Status, Synthesis
-
-    synthesis = Synthesis.objects.select_related("workshop").filter(pk=synthesis_id).first()
-    if synthesis is None:
-        raise Http404
-    if synthesis.status == Status.PUBLISHED:
-        if not can_read_published(user, synthesis.workshop):
-            raise Http404
-    else:
-        get_workshop_for_coordinator(user, synthesis.workshop.slug)
-    return synthesis
-
-
-def get_export_for_reader(user, export_id):
-    """Checked at download time: the link itself grants nothing."""
-    from synthesis.models import Export, ExportStatus
-
-    export = Export.objects.filter(pk=export_id, status=ExportStatus.DONE).first()
-    if export is None:
-        raise Http404
-    export.synthesis = get_synthesis_for_reader(user, export.synthesis_id)
-    return export
-
-
-def get_territory_for_reader(user, territory_id):
-    """A territory's dashboard: its delegates (and theirs above it) and the
-    coordination; everybody else gets 404."""
-    territory = territories_of(user).filter(pk=territory_id).first()
-    if territory is None:
-        raise Http404
-    return territory

@@ -279,7 +279,6 @@ def main():
     User.objects.get(username="delegue").territories.add(nord)
 
     stack = Stack(dict(os.environ), workdir)
-    stack.env["SITE_URL"] = stack.base
     try:
         stack.start()
         from atelier.models import Contribution

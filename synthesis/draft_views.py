@@ -11,10 +11,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from atelier import permissions
 from atelier.forms import parse_int
 
-from . import drafting_jobs
+from . import drafting_jobs, permissions
 from .models import AssistedGrouping, Status
 
 PANEL = "synthesis/includes/draft_job.html"

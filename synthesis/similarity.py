@@ -17,7 +17,6 @@ lexical backend with a warning rather than stopping the draft.
 
 import logging
 import re
-import unicodedata
 from collections.abc import Sequence
 from functools import cache, lru_cache
 from pathlib import Path
@@ -29,37 +28,21 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
+from atelier.lib.text import SIMILARITY_STOP_WORDS
+from atelier.lib.text import fold as text_fold
 from atelier.markup import plain
 
 log = logging.getLogger(__name__)
 
-# Folded (no accents), since texts are folded before they are split into words.
-# Negations and quantities ("pas", "plus") go too: the character n-grams keep them.
-FRENCH_STOP_WORDS = frozenset((
-    "a", "ai", "aie", "ainsi", "alors", "as", "au", "aucun", "aussi", "autre", "autres", "aux",
-    "avait", "avec", "avez", "avoir", "avons", "c", "ca", "car", "ce", "ceci", "cela", "celle",
-    "celles", "celui", "ces", "cet", "cette", "ceux", "chez", "comme", "d", "dans", "de", "des",
-    "deja", "donc", "dont", "du", "elle", "elles", "en", "encore", "entre", "es", "est", "et",
-    "etaient", "etait", "etant", "ete", "etre", "eu", "eux", "fait", "faire", "fois", "font",
-    "hors", "il", "ils", "j", "je", "jusqu", "l", "la", "le", "les", "leur", "leurs", "lors",
-    "lui", "m", "ma", "mais", "me", "meme", "mes", "moi", "moins", "mon", "n", "ne", "ni", "nos",
-    "notamment", "notre", "nous", "on", "ont", "ou", "par", "parce", "pas", "peu", "peut",
-    "plus", "pour", "qu", "quand", "que", "quel", "quelle", "quelles", "quels", "qui", "quoi",
-    "s", "sa", "sans", "se", "ses", "si", "soi", "soit", "son", "sont", "sous", "sur", "t", "ta",
-    "te", "tes", "toi", "ton", "tous", "tout", "toute", "toutes", "tres", "trop", "tu", "un",
-    "une", "unes", "uns", "vers", "via", "voire", "vos", "votre", "vous", "y", "etc",
-))  # fmt: skip
+FRENCH_STOP_WORDS = SIMILARITY_STOP_WORDS
 
-_COMBINING = re.compile(r"[\u0300-\u036f]")  # accents, once NFKD has split them off
 _WORD = re.compile(r"[a-z0-9]+")
 _stemmer = snowballstemmer.stemmer("french")
 
 
 def fold(text: str) -> str:
-    """Plain, lowercase, accent-free text: animators type fast, often without
-    accents, and "creee" must meet "créée"."""
-    text = plain(text).lower().replace("œ", "oe").replace("æ", "ae").replace("’", "'")
-    return _COMBINING.sub("", unicodedata.normalize("NFKD", text))
+    """Plain text (no markup), folded as everywhere (atelier/lib/text.py)."""
+    return text_fold(plain(text))
 
 
 @lru_cache(maxsize=50_000)

@@ -12,10 +12,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from atelier import permissions
 from atelier.forms import parse_int as _int
 
-from . import suggestions
+from . import permissions, suggestions
 from .models import Status
 from .views import editor_context
 

@@ -15,11 +15,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from atelier import markup, permissions
+from atelier import markup
 from atelier.forms import parse_int as _int
 from atelier.models import ActorType, Contribution, Kind
 
-from . import diff, draft_views, editing, jobs
+from . import diff, draft_views, editing, jobs, permissions
 from .models import Comment, ExportFormat, Statement, Status
 
 
@@ -203,16 +203,13 @@ def change_status(request, slug):
 
 
 def _editable_statement(request, statement_id):
-    """The statement, if its revision may still change; a published one may not."""
-    statement = permissions.get_statement_for_editor(request.user, statement_id)
-    synthesis = statement.section.synthesis
-    if synthesis.status == Status.PUBLISHED:
-        return statement, HttpResponse(
-            _("Cette révision est publiée : ouvrez une nouvelle révision pour la modifier."),
-            status=409,
-        )
-    synthesis.editable(by=request.user)  # an approved revision goes back to draft
-    return statement, None
+    """The statement and None if it may change now (synthesis/permissions.py
+    decides); else a 409 saying why."""
+    try:
+        return permissions.get_statement_for_edit(request.user, statement_id), None
+    except permissions.RevisionFrozen as frozen:
+        statement = permissions.get_statement_for_editor(request.user, statement_id)
+        return statement, HttpResponse(str(frozen), status=409)
 
 
 def _statement_response(request, statement, template="statement"):

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from atelier.admin import CoordinatorAdmin
+from atelier.lib.admin import CoordinatorAdmin
 
 from .models import Territory
 

@@ -29,7 +29,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from atelier.matching import fold
+from atelier.lib.text import fold
 
 from .models import Level, Territory
 

@@ -41,11 +41,6 @@ class TerritoryQuerySet(models.QuerySet):
         ids = self.model.objects.filter(inside | via_commune).values("pk")
         return self.filter(pk__in=ids)
 
-    def visible_to(self, user):
-        from atelier import permissions
-
-        return permissions.territories_of(user, self)
-
 
 class Territory(models.Model):
     level = models.CharField(_("niveau"), max_length=12, choices=Level.choices)
@@ -118,9 +113,6 @@ class Territory(models.Model):
     def compute_path(self):
         own = f"{self.level}-{self.code}/"
         return (self.parent.path if self.parent else "") + own
-
-    def descendants(self):
-        return Territory.objects.covered_by([self])
 
 
 class NoteCount(models.Model):

@@ -51,7 +51,6 @@ around matches are markup.
 
 import datetime
 import re
-import unicodedata
 from dataclasses import dataclass, field
 
 from django import forms
@@ -79,6 +78,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from atelier import permissions
 from atelier.forms import parse_int as _int
+from atelier.lib.text import SEARCH_STOP_WORDS, fold
 from atelier.models import Contribution, Kind, Theme, Workshop
 from synthesis.models import Statement, Synthesis
 from territories.models import Territory
@@ -433,21 +433,7 @@ def _headline_excerpt(text, headline, query):
 # --- SQLite (and any other database): match in Python ------------------------------------
 
 _WORD = re.compile(r"\w+")
-_LIGATURES = str.maketrans({"œ": "oe", "æ": "ae"})
-# PostgreSQL's French stop words, the ones worth ignoring in a query.
-_STOP_WORDS = """
-a ai au aux avec c ce ces cet cette d dans de des du elle elles en et eu eux il ils j je l la
-le les leur leurs lui m ma mais me meme mes moi mon n ne nos notre nous on ou or par pas pour
-qu que qui s sa se ses son sur t ta te tes toi ton tu un une vos votre vous y
-"""
-STOP_WORDS = frozenset(_STOP_WORDS.split())
-
-
-def fold(text):
-    """Lowercase, without accents: "Énoncé" → "enonce"."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(char for char in decomposed if not unicodedata.combining(char))
-    return stripped.casefold().translate(_LIGATURES)
+STOP_WORDS = SEARCH_STOP_WORDS
 
 
 def stem(word):

@@ -1,0 +1,43 @@
+"""Text helpers shared by every app: one way to fold French text for matching,
+searching and comparing, and the two French stop-word lists with their reasons."""
+
+import unicodedata
+
+_LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "Œ": "oe", "Æ": "ae", "’": "'"})
+
+
+def fold(text: str) -> str:
+    """Lowercase, without accents, ligatures or curly apostrophes: "Énoncé" →
+    "enonce", "cœur" → "coeur". Animators type fast, often without accents, and
+    "creee" must meet "créée"; for matching and comparing only, never shown."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_LIGATURES))
+    stripped = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return stripped.casefold()
+
+
+# PostgreSQL's French stop words, the ones worth ignoring in a query: the
+# search's Python engine must drop what PostgreSQL's `french` configuration
+# drops, so that both engines find the same notes.
+_SEARCH_STOP_WORDS = """
+a ai au aux avec c ce ces cet cette d dans de des du elle elles en et eu eux il ils j je l la
+le les leur leurs lui m ma mais me meme mes moi mon n ne nos notre nous on ou or par pas pour
+qu que qui s sa se ses son sur t ta te tes toi ton tu un une vos votre vous y
+"""
+SEARCH_STOP_WORDS = frozenset(_SEARCH_STOP_WORDS.split())
+
+# The draft's TF-IDF ignores more (folded, since texts are folded first):
+# negations and quantities ("pas", "plus") too, which the character n-grams keep.
+SIMILARITY_STOP_WORDS = frozenset((
+    "a", "ai", "aie", "ainsi", "alors", "as", "au", "aucun", "aussi", "autre", "autres", "aux",
+    "avait", "avec", "avez", "avoir", "avons", "c", "ca", "car", "ce", "ceci", "cela", "celle",
+    "celles", "celui", "ces", "cet", "cette", "ceux", "chez", "comme", "d", "dans", "de", "des",
+    "deja", "donc", "dont", "du", "elle", "elles", "en", "encore", "entre", "es", "est", "et",
+    "etaient", "etait", "etant", "ete", "etre", "eu", "eux", "fait", "faire", "fois", "font",
+    "hors", "il", "ils", "j", "je", "jusqu", "l", "la", "le", "les", "leur", "leurs", "lors",
+    "lui", "m", "ma", "mais", "me", "meme", "mes", "moi", "mon", "n", "ne", "ni", "nos", "notre",
+    "notamment", "nous", "on", "ont", "ou", "par", "parce", "pas", "peu", "peut", "plus", "pour",
+    "qu", "quand", "que", "quel", "quelle", "quelles", "quels", "qui", "quoi", "s", "sa", "sans",
+    "se", "ses", "si", "soi", "soit", "son", "sont", "sous", "sur", "t", "ta", "te", "tes", "toi",
+    "ton", "tous", "tout", "toute", "toutes", "tres", "trop", "tu", "un", "une", "unes", "uns",
+    "vers", "via", "voire", "vos", "votre", "vous", "y", "etc",
+))  # fmt: skip
