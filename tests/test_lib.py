@@ -1,0 +1,33 @@
+"""The shared helpers at the bottom layer (atelier/lib)."""
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import PermissionDenied
+
+from atelier.lib import roles
+from atelier.lib.text import SEARCH_STOP_WORDS, SIMILARITY_STOP_WORDS, fold
+
+
+def test_fold_matches_what_people_type():
+    assert fold("Énoncé") == "enonce"
+    assert fold("Créée") == fold("creee")
+    assert fold("Cœur du quartier") == "coeur du quartier"
+    assert fold("l’équipe") == "l'equipe"
+    assert fold("ŒUVRE") == "oeuvre"
+
+
+def test_stop_words_are_folded_and_the_draft_ignores_negations():
+    assert all(word == fold(word) for word in SEARCH_STOP_WORDS | SIMILARITY_STOP_WORDS)
+    assert "pas" in SIMILARITY_STOP_WORDS and "plus" in SIMILARITY_STOP_WORDS
+    assert "habitant" not in SEARCH_STOP_WORDS | SIMILARITY_STOP_WORDS
+
+
+@pytest.mark.django_db
+def test_roles_come_from_the_user(world):
+    assert roles.is_coordinator(world.users.coordinator)
+    assert not roles.is_coordinator(world.users.animator)
+    assert not roles.is_coordinator(AnonymousUser())
+    assert roles.can_administer(world.users.coordinator)
+    roles.require_coordinator(world.users.coordinator)
+    with pytest.raises(PermissionDenied):
+        roles.require_coordinator(world.users.delegate_a)
