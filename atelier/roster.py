@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from territories.models import Level, Territory
 
+from .lib import text as textlib
 from .matching import actor_key, actor_type_index, fold
 from .models import ActorType, Organisation, Participant, Workshop
 
@@ -101,14 +102,16 @@ class Preview:
 
 
 def decode(data: bytes) -> str:
+    """UTF-8 (with or without BOM), else Windows-1252 (atelier/lib/text.py)."""
     if len(data) > MAX_BYTES:
         raise RosterError(_("Le fichier dépasse 2 Mo."))
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="replace")
     try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")  # Excel's "CSV (séparateur : point-virgule)"
+        return textlib.decode(data)
+    except textlib.UndecodableText as err:
+        raise RosterError(
+            _("Encodage non reconnu à la ligne %(line)s : enregistrez le fichier en UTF-8.")
+            % {"line": err.line}
+        ) from err
 
 
 def parse(text: str, workshop: Workshop) -> Preview:

@@ -29,6 +29,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from atelier.lib import text as textlib
 from atelier.lib.text import fold
 
 from .models import Level, Territory
@@ -169,17 +170,12 @@ class Summary:
 
 
 def decode(data: bytes) -> str:
-    """UTF-8 (with or without BOM), else Windows-1252 (Excel's « CSV » on Windows)."""
+    """UTF-8 (with or without BOM), else Windows-1252 (atelier/lib/text.py)."""
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252")
-    except UnicodeDecodeError as err:
-        line = data[: err.start].count(b"\n") + 1
+        return textlib.decode(data)
+    except textlib.UndecodableText as err:
         reason = _("encodage non reconnu (ni UTF-8 ni Windows-1252)")
-        raise ImportProblems([(line, reason)]) from err
+        raise ImportProblems([(err.line, reason)]) from err
 
 
 def read(path: Path) -> str:

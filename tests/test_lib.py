@@ -31,3 +31,16 @@ def test_roles_come_from_the_user(world):
     roles.require_coordinator(world.users.coordinator)
     with pytest.raises(PermissionDenied):
         roles.require_coordinator(world.users.delegate_a)
+
+
+def test_decode_reads_utf8_with_or_without_bom_and_windows_1252():
+    from atelier.lib.text import UndecodableText, decode
+
+    assert decode("Élodie;Créteil".encode()) == "Élodie;Créteil"
+    assert decode(b"\xef\xbb\xbf" + "Élodie".encode()) == "Élodie"
+    assert decode("Élodie;Créteil".encode("cp1252")) == "Élodie;Créteil"
+    # A BOM then Windows-1252 text: read as Windows-1252, not as U+FFFD.
+    assert decode(b"\xef\xbb\xbf" + "Élodie".encode("cp1252")) == "Élodie"
+    with pytest.raises(UndecodableText) as error:
+        decode(b"nom\nprenom\n\x81\x8d")
+    assert error.value.line == 3

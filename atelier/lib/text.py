@@ -41,3 +41,25 @@ SIMILARITY_STOP_WORDS = frozenset((
     "ton", "tous", "tout", "toute", "toutes", "tres", "trop", "tu", "un", "une", "unes", "uns",
     "vers", "via", "voire", "vos", "votre", "vous", "y", "etc",
 ))  # fmt: skip
+
+
+class UndecodableText(ValueError):
+    """Bytes that are neither UTF-8 nor Windows-1252; `line` is where it fails."""
+
+    def __init__(self, line: int):
+        super().__init__(line)
+        self.line = line
+
+
+def decode(data: bytes) -> str:
+    """The text of a file people export from their tools: UTF-8 (with or without
+    BOM), else Windows-1252 (Excel's « CSV » on Windows), never a silent U+FFFD."""
+    body = data.removeprefix(b"\xef\xbb\xbf")
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return body.decode("cp1252")
+    except UnicodeDecodeError as err:
+        raise UndecodableText(body[: err.start].count(b"\n") + 1) from err
