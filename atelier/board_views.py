@@ -23,7 +23,7 @@ from django.views.decorators.vary import vary_on_headers
 from . import markup, permissions
 from . import overview as overview_data
 from .forms import NoteEditForm, NoteForm, ThemeForm, parse_int
-from .models import ActorType, Contribution, Theme, UUIDReused
+from .models import NOTE_MAX_LENGTH, ActorType, Contribution, Theme, UUIDReused
 
 BOARD = "atelier/board.html"
 POLL_SECONDS = 3
@@ -101,10 +101,13 @@ def _script_messages():
     """The board script's sentences, translated here like the rest of the page."""
     return {
         "empty": _("La note est vide."),
+        # The same limit as the server's, served by the page: one constant.
+        "max_length": NOTE_MAX_LENGTH,
         "too_long": _(
-            "La note dépasse 5000 caractères (elle en compte {n}). "
+            "La note dépasse %(max)s caractères (elle en compte {n}). "
             "Raccourcissez-la ou coupez-la en deux."
-        ),
+        )
+        % {"max": NOTE_MAX_LENGTH},
         "move_failed": _(
             "Le déplacement n'a pas été enregistré : réessayez avec les boutons ↑ et ↓."
         ),
@@ -316,8 +319,7 @@ def note_theme_add(request, note_id):
     note = permissions.get_note_for_writer(request.user, note_id)
     theme_form = ThemeForm(request.POST)
     if theme_form.is_valid():
-        note.themes.add(theme_form.cleaned_data["theme"])
-        note.touch()
+        Contribution.objects.filter(pk=note.pk).tag(theme_form.cleaned_data["theme"])
         theme_form = ThemeForm()
     elif not request.htmx:
         return _edit_response(
@@ -384,8 +386,10 @@ def overview(request, slug):
 def overview_round(request, slug):
     workshop = permissions.get_workshop_for_facilitator(request.user, slug)
     permissions.require_coordinator(request.user)
-    round_ = workshop.rounds.filter(pk=request.POST.get("round")).first()
-    if round_ is not None:
+    round_ = workshop.rounds.filter(pk=parse_int(request.POST.get("round"))).first()
+    if round_ is None:  # a forged or stale choice: the live round stays as it was
+        messages.error(request, _("Ce temps n'existe pas dans cet atelier."))
+    else:
         workshop.current_round = round_
         workshop.save(update_fields=["current_round"])
         messages.success(

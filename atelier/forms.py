@@ -7,15 +7,8 @@ from django.core.cache import cache
 from django.utils.translation import gettext_lazy as _
 
 from . import markup
+from .lib.http import parse_int  # noqa: F401 — the views' integer parser
 from .models import NOTE_MAX_LENGTH, ActorType, Kind, Question, Theme
-
-
-def parse_int(value):
-    """An id from a POST or GET field; None for anything that is not an integer."""
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 class LoginForm(AuthenticationForm):

@@ -11,8 +11,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from . import grouping
+from .lib.http import safe_cell
 from .models import GroupingMode, Participant, Round, WorkingGroup
-from .roster import safe_cell
 
 
 class GroupsError(ValueError):

@@ -131,19 +131,8 @@ class Theme(models.Model):
         from django.db import transaction
 
         others = [t for t in others if t.pk != self.pk]
-        through = Contribution.themes.through
         with transaction.atomic():
-            tagged = (
-                through.objects.filter(theme__in=others)
-                .values_list("contribution_id", flat=True)
-                .distinct()
-            )
-            already = set(
-                through.objects.filter(theme=self).values_list("contribution_id", flat=True)
-            )
-            through.objects.bulk_create(
-                [through(contribution_id=c, theme=self) for c in tagged if c not in already]
-            )
+            Contribution.objects.filter(themes__in=others).tag(self)
             Theme.objects.filter(pk__in=[t.pk for t in others]).delete()
         return len(others)
 
@@ -399,6 +388,20 @@ class UUIDReused(Exception):
 class ContributionQuerySet(models.QuerySet):
     def alive(self):
         return self.filter(deleted_at__isnull=True)
+
+    def tag(self, theme) -> int:
+        """Tag these notes with `theme`, the one way to tag notes (board, bulk
+        classing from the search, theme merges): the notes newly tagged are
+        marked changed, so every live board shows the tag on its next poll.
+        Returns how many notes were newly tagged."""
+        through = Contribution.themes.through
+        fresh = list(self.exclude(themes=theme).values_list("pk", flat=True).distinct())
+        through.objects.bulk_create(
+            [through(contribution_id=pk, theme_id=theme.pk) for pk in fresh],
+            ignore_conflicts=True,
+        )
+        Contribution.objects.filter(pk__in=fresh).update(updated_at=timezone.now())
+        return len(fresh)
 
     def board_order(self):
         # Notes never moved have no position and follow, in the order typed.

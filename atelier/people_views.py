@@ -5,15 +5,16 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from . import grouping, groups, permissions, roster
 from .forms import parse_int as _int
+from .lib.http import csv_response
 from .models import ActorType, Organisation, Participant, Role, User, WorkingGroup
 
 
@@ -98,6 +99,7 @@ def roster_page(request, slug):
 
 
 @login_required
+@vary_on_headers("HX-Request")
 def participant_edit(request, participant_id):
     person = Participant.objects.select_related("workshop").filter(pk=participant_id).first()
     workshop = permissions.get_workshop_for_coordinator(
@@ -167,9 +169,7 @@ def _uploaded_text(request):
 
 
 def _csv_response(text, filename):
-    response = HttpResponse(text, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return csv_response(filename, text=text)
 
 
 @login_required

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from territories.models import Level, Territory
 
 from .lib import text as textlib
+from .lib.http import FORMULA_STARTS, safe_cell
 from .matching import actor_key, actor_type_index, fold
 from .models import ActorType, Organisation, Participant, Workshop
 
@@ -254,18 +255,9 @@ def _organisation(name, cache):
     return cache[name]
 
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
 def _unquote(cell: str) -> str:
     """Undo `safe_cell`, so that an exported roster imports back as it was."""
     return cell[1:] if cell[:1] == "'" and cell[1:2] in FORMULA_STARTS else cell
-
-
-def safe_cell(value) -> str:
-    """A cell a spreadsheet will show, never run: formulas get a leading quote."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in FORMULA_STARTS else text
 
 
 def export(workshop: Workshop) -> str:

@@ -9,7 +9,6 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -17,7 +16,8 @@ from django.views.decorators.vary import vary_on_headers
 
 from atelier import markup
 from atelier.forms import parse_int as _int
-from atelier.models import ActorType, Contribution, Kind
+from atelier.lib.http import safe_next
+from atelier.models import NOTE_MAX_LENGTH, ActorType, Contribution, Kind
 
 from . import diff, draft_views, editing, jobs, permissions
 from .models import Comment, ExportFormat, Statement, Status
@@ -26,7 +26,7 @@ from .models import Comment, ExportFormat, Statement, Status
 class StatementForm(forms.Form):
     text = forms.CharField(
         label=gettext_lazy("Texte de l'énoncé"),
-        max_length=5000,
+        max_length=NOTE_MAX_LENGTH,
         strip=False,
         widget=forms.Textarea(attrs={"rows": 4}),
         error_messages={"required": gettext_lazy("L'énoncé est vide.")},
@@ -250,6 +250,7 @@ def statement_detail(request, statement_id):
 
 
 @login_required
+@vary_on_headers("HX-Request")
 def statement_sources(request, statement_id):
     statement = permissions.get_statement_for_editor(request.user, statement_id)
     notes = statement.sources.select_related(
@@ -447,6 +448,7 @@ def comment_resolve(request, comment_id):
 
 
 @login_required
+@vary_on_headers("HX-Request")
 def comments(request, statement_id):
     statement = permissions.get_statement_for_editor(request.user, statement_id)
     return _panel(
@@ -504,11 +506,8 @@ def export_request(request, synthesis_id):
         return HttpResponse(_("Format inconnu."), status=400)
     jobs.request(synthesis, fmt, by=request.user, again="again" in request.POST)
     if not request.htmx:
-        back = request.POST.get("next", "")
-        safe = url_has_allowed_host_and_scheme(
-            back, {request.get_host()}, require_https=request.is_secure()
-        )
-        return redirect(back if back and safe else synthesis.get_absolute_url())
+        back = safe_next(request, request.POST.get("next"))
+        return redirect(back or synthesis.get_absolute_url())
     return render(
         request, "synthesis/includes/exports.html", exports_context(synthesis, request.user)
     )

@@ -1,6 +1,8 @@
 import pytest
 from django.test import Client
 
+from atelier.models import User
+
 from . import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -8,7 +10,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def user():
-    return f.UserFactory(username="camille")
+    return f.UserFactory(username="camille", first_name="Camille", last_name="Martin")
 
 
 def login(client, username="camille", password=f.PASSWORD, **extra):
@@ -23,7 +25,7 @@ def test_login_page_is_in_french(client):
 def test_login_takes_the_user_home(client, user):
     response = login(client)
     assert response.status_code == 302 and response.url == "/"
-    assert "Bonjour" in client.get("/").content.decode()
+    assert "Bonjour Camille Martin" in client.get("/").content.decode()
 
 
 def test_wrong_password_gets_a_french_message(client, user):
@@ -45,18 +47,23 @@ def test_throttle_is_per_account(client, user, settings):
     f.UserFactory(username="autre")
     for _ in range(2):
         login(client, password="faux")
-    assert login(client, username="autre").status_code == 302
+    assert "Trop de tentatives de connexion" in login(client).content.decode()
+    response = login(client, username="autre")
+    assert response.status_code == 302 and response.url == "/"
+    assert client.session["_auth_user_id"] == str(User.objects.get(username="autre").pk)
 
 
 def test_a_success_resets_the_failure_count(client, user, settings):
     settings.LOGIN_FAILURE_LIMIT = 3
     login(client, password="faux")
     login(client, password="faux")
-    assert login(client).status_code == 302
+    assert login(client).url == "/"
     client.logout()
     login(client, password="faux")
     login(client, password="faux")
-    assert login(client).status_code == 302
+    response = login(client)  # a third failure would have been the limit
+    assert response.status_code == 302 and response.url == "/"
+    assert "Bonjour Camille Martin" in client.get("/").content.decode()
 
 
 def test_very_long_password_is_refused_before_hashing(client, user):
@@ -85,7 +92,9 @@ def test_session_is_dead_after_deactivation(client, user):
 def test_deactivated_user_cannot_log_in(client, user):
     user.is_active = False
     user.save()
-    assert login(client).status_code == 200
+    body = login(client).content.decode()
+    assert "Saisissez un nom d’utilisateur et un mot de passe valides" in body
+    assert "_auth_user_id" not in client.session
 
 
 def test_next_parameter_cannot_send_to_another_site(client, user):
@@ -99,6 +108,7 @@ def test_next_parameter_cannot_send_to_another_site(client, user):
 def test_logout_requires_post(client, user):
     login(client)
     assert client.get("/deconnexion/").status_code == 405
+    assert "Bonjour Camille Martin" in client.get("/").content.decode()  # still logged in
 
 
 def test_english_is_available_through_the_switcher(client):

@@ -476,6 +476,40 @@ def test_overview_refreshes_as_a_fragment_within_budget(
     assert "<html" not in body
 
 
+@pytest.mark.parametrize("value", ["abc", ""])
+def test_a_round_that_is_not_a_number_leaves_the_live_round_as_it_was(world, as_user, value):
+    workshop = world.a.workshop
+    workshop.current_round = world.a.round
+    workshop.save(update_fields=["current_round"])
+    client = as_user(world.users.coordinator)
+    response = client.post(
+        f"/ateliers/{workshop.slug}/direct/temps/", {"round": value}, follow=True
+    )
+    assert response.redirect_chain == [(f"/ateliers/{workshop.slug}/direct/", 302)]
+    assert "Ce temps n&#x27;existe pas dans cet atelier." in response.content.decode()
+    workshop.refresh_from_db()
+    assert workshop.current_round == world.a.round
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        lambda w: f"/ateliers/{w.a.workshop.slug}/direct/",
+        lambda w: f"/participants/{w.a.person.pk}/modifier/",
+        lambda w: f"/enonces/{w.a.draft_statement.pk}/sources/",
+        lambda w: f"/enonces/{w.a.draft_statement.pk}/commentaires/",
+    ],
+    ids=["overview", "participant-edit", "statement-sources", "statement-comments"],
+)
+def test_a_url_that_answers_a_page_or_a_fragment_varies_on_hx_request(world, as_user, url):
+    """Else a cache (the browser's back button too) may serve the fragment as the page."""
+    client = as_user(world.users.coordinator)
+    page = client.get(url(world))
+    fragment = client.get(url(world), headers=HTMX)
+    assert "<html" in page.content.decode() and "<html" not in fragment.content.decode()
+    assert "HX-Request" in page["Vary"] and "HX-Request" in fragment["Vary"]
+
+
 def test_read_only_board_has_no_writing_controls_even_for_a_coordinator(world, as_user):
     client = as_user(world.users.coordinator)
     body = client.get(f"/groupes/{world.a.groups[0].pk}/?lecture=1").content.decode()
@@ -487,3 +521,17 @@ def test_markup_preview_renders_like_the_pages(board):
     response = client.post("/apercu/", {"text": "**clé**\n- puce"})
     assert "<strong>clé</strong>" in response.content.decode()
     assert "<li>puce</li>" in response.content.decode()
+
+
+def test_the_page_gives_the_script_the_servers_note_limit(board):
+    import json
+    import re
+
+    from atelier.models import NOTE_MAX_LENGTH
+
+    client, group, _url, _note = board
+    body = client.get(f"/groupes/{group.pk}/").content.decode()
+    found = re.search(r'<script id="board-messages" type="application/json">(.*?)</script>', body)
+    messages = json.loads(found.group(1))
+    assert messages["max_length"] == NOTE_MAX_LENGTH
+    assert f"dépasse {NOTE_MAX_LENGTH} caractères" in messages["too_long"]

@@ -43,7 +43,9 @@ def test_demo_workshop_has_a_hundred_participants_and_eight_groups_per_round(loa
     workshop = loaded.workshop
     assert workshop.slug == "grand-atelier-atc-2021" and workshop.is_demo
     assert workshop.participants.count() == 96
-    for round_ in workshop.rounds.all():
+    rounds = list(workshop.rounds.all())
+    assert len(rounds) == 2
+    for round_ in rounds:
         groups = round_.groups.annotate(n=Count("members"))
         assert groups.count() == 8
         assert sum(g.n for g in groups) == 96
@@ -51,7 +53,9 @@ def test_demo_workshop_has_a_hundred_participants_and_eight_groups_per_round(loa
 
 def test_peer_round_groups_hold_one_actor_type_each(loaded):
     peer_round = loaded.workshop.rounds.get(order=2)
-    for group in peer_round.groups.all():
+    groups = list(peer_round.groups.all())
+    assert len(groups) == 8
+    for group in groups:
         assert group.members.values("actor_type").distinct().count() == 1
         assert group.actor_type is not None
 

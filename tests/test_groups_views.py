@@ -4,6 +4,7 @@ import itertools
 
 import pytest
 from django.core.management import call_command
+from django.utils.html import escape
 
 from atelier import groups
 from atelier.models import Contribution, Participant, WorkingGroup
@@ -58,10 +59,17 @@ def test_random_groups_for_the_demo_mix_people_and_avoid_meeting_again(seed, coo
 def test_peer_groups_hold_one_actor_type(seed, coordinator):
     second = seed.rounds.get(order=2)
     WorkingGroup.objects.filter(round=second).delete()
-    generate(coordinator, second, mode="peer", number=8)
-    for group in second.groups.all():
+    response = generate(coordinator, second, mode="peer", number=8)
+    assert response.status_code == 302
+    page = coordinator.get(response.url).content.decode()
+    assert "Les groupes sont formés." in page
+    formed = list(second.groups.select_related("actor_type"))
+    assert len(formed) == 8
+    for group in formed:
         assert group.members.values("actor_type").distinct().count() == 1
-        assert group.actor_type is not None
+        assert group.actor_type == group.members.first().actor_type
+        # Each card's heading names the group's actor type.
+        assert f"{group} · {escape(group.actor_type)}" in page
 
 
 def test_groups_can_be_asked_by_size(seed, coordinator):
@@ -77,6 +85,7 @@ def test_groups_can_be_asked_by_size(seed, coordinator):
         ({"number": 500}, "Impossible de former 500 groupes avec 96 participant·es."),
         ({"number": 0}, "Indiquez au moins 1."),
         ({"by": "size", "number": 0}, "Indiquez au moins 1."),
+        ({"mode": "nonsense"}, "Sélectionnez un choix valide. nonsense n’en fait pas partie."),
     ],
 )
 def test_impossible_requests_change_nothing(seed, coordinator, data, message):
@@ -167,6 +176,14 @@ def test_group_page_budget(seed, coordinator, django_assert_max_num_queries):
     with django_assert_max_num_queries(20):
         response = coordinator.get(f"/temps/{first.pk}/groupes/")
     assert response.content.decode().count('class="group-card"') == 8
+
+
+def test_the_print_button_works_without_an_inline_handler(seed, coordinator):
+    """A Content-Security-Policy may forbid inline handlers: site.js prints."""
+    first = seed.rounds.get(order=1)
+    page = coordinator.get(f"/temps/{first.pk}/groupes/").content.decode()
+    assert '<button type="button" class="button-small" data-print>Imprimer les listes' in page
+    assert "onclick" not in page and "js/site.js" in page
 
 
 def test_form_groups_command(seed, capsys):

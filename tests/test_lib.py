@@ -44,3 +44,29 @@ def test_decode_reads_utf8_with_or_without_bom_and_windows_1252():
     with pytest.raises(UndecodableText) as error:
         decode(b"nom\nprenom\n\x81\x8d")
     assert error.value.line == 3
+
+
+def test_safe_next_keeps_only_this_sites_addresses_under_a_path(rf):
+    from atelier.lib.http import safe_next
+
+    request = rf.post("/")
+    assert safe_next(request, "/recherche/?q=bus", within="/recherche/") == "/recherche/?q=bus"
+    assert safe_next(request, "/territoires/3/", within="/recherche/") == ""
+    for evil in ("https://evil.example/", "//evil.example/x", "/recherche/../admin/", "", None):
+        assert safe_next(request, evil, within="/recherche/") == ""
+    assert safe_next(request, "/ateliers/x/synthese/") == "/ateliers/x/synthese/"
+
+
+def test_csv_downloads_open_in_french_spreadsheets_and_never_run_formulas():
+    from atelier.lib.http import csv_response, parse_int
+
+    response = csv_response("t.csv", [["nom", "note"], ["Élodie", "=1+1"], [None, 3]])
+    body = response.content.decode("utf-8")
+    assert body == "\ufeffnom;note\r\nÉlodie;'=1+1\r\n;3\r\n"
+    assert response["Content-Disposition"] == 'attachment; filename="t.csv"'
+    assert (parse_int("12"), parse_int("-2"), parse_int("abc"), parse_int(None)) == (
+        12,
+        -2,
+        None,
+        None,
+    )

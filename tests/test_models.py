@@ -160,3 +160,34 @@ def test_coordinator_merges_themes_from_the_admin(client):
     client.post("/admin/atelier/theme/", {"action": "merge", "_selected_action": [a.pk, b.pk]})
     assert list(Theme.objects.values_list("name", flat=True)) == ["COVID-19"]
     assert list(note.themes.values_list("name", flat=True)) == ["COVID-19"]
+
+
+@pytest.mark.django_db
+def test_tagging_notes_marks_them_changed_for_live_boards(world):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from atelier.models import Contribution, Theme
+
+    theme = Theme.objects.create(name="Mobilité")
+    notes = Contribution.objects.filter(pk__in=[n.pk for n in world.a.notes])
+    since = timezone.now() - timedelta(microseconds=1)
+    assert notes.tag(theme) == len(world.a.notes) > 0
+    assert notes.tag(theme) == 0  # already tagged: nothing changes twice
+    group = world.a.notes[0].group
+    changed = list(group.changes_since(since))
+    assert changed and all(theme in n.themes.all() for n in changed)
+
+
+@pytest.mark.django_db
+def test_merging_themes_feeds_the_boards_too(world):
+    from atelier.models import Contribution, Theme
+
+    kept, merged = Theme.objects.create(name="Jeunesse"), Theme.objects.create(name="Jeunes")
+    note = world.a.notes[0]
+    note.themes.add(merged)
+    before = Contribution.objects.get(pk=note.pk).updated_at
+    kept.absorb([merged])
+    note = Contribution.objects.get(pk=note.pk)
+    assert list(note.themes.all()) == [kept] and note.updated_at > before

@@ -1,5 +1,6 @@
-"""Full-text search (atelier/search.py): French words, rights per role, filters,
-safe excerpts, and the page. Runs on SQLite and on PostgreSQL."""
+"""The search page (web/search.py, on the engine of atelier/lib/fulltext.py):
+French words, rights per role, filters, safe excerpts, and the page. Runs on
+SQLite and on PostgreSQL; the engine alone is tested in test_fulltext.py."""
 
 import datetime
 import re
@@ -9,6 +10,7 @@ from django import forms
 from django.db import connection
 from django.urls import include, path
 
+from atelier.lib import fulltext
 from atelier.models import Contribution, Kind, Workshop
 from web import search as search_module
 from web.search import NOTE, QUOTE, STATEMENT, search
@@ -156,17 +158,16 @@ def test_notes_and_statements_share_the_limit_by_rank(world):
 
 def test_only_the_hits_shown_are_loaded_with_their_excerpts(world, monkeypatch):
     loaded = []
-    for name in ("_postgresql_hits", "_python_hits"):
-        original = getattr(search_module, name)
+    original = fulltext.excerpts
 
-        def spy(queryset, query, matches, original=original):
-            loaded.extend(matches)
-            return original(queryset, query, matches)
+    def spy(queryset, query, pks):
+        loaded.extend((queryset.model, pk) for pk in pks)
+        return original(queryset, query, pks)
 
-        monkeypatch.setattr(search_module, name, spy)
+    monkeypatch.setattr(fulltext, "excerpts", spy)
     results = search(world.users.coordinator, "secret", limit=2)
     assert results.total == 6
-    assert {(m.type, m.pk) for m in loaded} == {(hit.type, hit.object.pk) for hit in results.hits}
+    assert set(loaded) == {(type(hit.object), hit.object.pk) for hit in results.hits}
     assert len(loaded) == 2
 
 
@@ -361,13 +362,6 @@ def test_long_text_excerpt_is_cut_around_the_match(world):
     assert hit.excerpt.startswith("…") and hit.excerpt.endswith("…")
 
 
-def test_fold_and_stem():
-    assert search_module.fold("Énoncé ŒUVRE Ça") == "enonce oeuvre ca"
-    assert search_module.stem("secretes") == "secret"
-    assert search_module.stem("chevaux") == "chevau"
-    assert search_module.stem("bus") == "bus"
-
-
 # --- PostgreSQL ------------------------------------------------------------------------
 
 
@@ -379,13 +373,13 @@ postgresql_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="
 def test_postgresql_uses_the_gin_indexes_on_the_stored_vectors():
     from synthesis.models import Statement
 
-    tsquery = search_module._tsquery("secret")
+    tsquery = fulltext.tsquery("secret")
     for model, index in (
         (Contribution, "atelier_contribution_search_vector"),
         (Statement, "synthesis_statement_search_vector"),
     ):
         queryset = (
-            model.objects.filter(search_module.Matches(search_module.StoredVector(), tsquery))
+            model.objects.filter(fulltext.Matches(fulltext.StoredVector(), tsquery))
             .order_by()
             .values("pk")
         )
@@ -550,6 +544,23 @@ def test_coordinators_class_results_under_a_theme_in_bulk(world, as_user):
     assert tagged == {"Note secrète B1", "Note secrète A1", "Note secrète A2"}
     delegate_page = as_user(world.users.delegate_a).get("/recherche/", {"q": "secret"})
     assert 'form="tag-form"' not in delegate_page.content.decode()
+
+
+def test_bulk_classing_reaches_live_boards_and_stays_on_the_site(world, as_user):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    since = timezone.now() - timedelta(microseconds=1)
+    client = as_user(world.users.coordinator)
+    response = client.post(
+        "/recherche/classer/",
+        {"theme": world.theme.pk, "notes": [world.a.notes[0].pk], "next": "//evil.example/"},
+    )
+    assert response.status_code == 302 and response["Location"] == "/recherche/"
+    changed = list(world.a.notes[0].group.changes_since(since))
+    assert [n.pk for n in changed] == [world.a.notes[0].pk]
+    assert world.theme in changed[0].themes.all()
 
 
 def test_habitant_finds_every_spelling_and_reussite_finds_reussite(world):

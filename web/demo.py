@@ -15,6 +15,7 @@ from django.db import transaction
 
 from atelier import grouping, markup
 from atelier.models import (
+    NOTE_MAX_LENGTH,
     ActorType,
     Contribution,
     Kind,
@@ -372,7 +373,7 @@ def _note(workshop, statement, section, group, text, position) -> Contribution:
             "group": group,
             "question": section.question,
             "kind": statement.kind,
-            "text": text[:5000],
+            "text": text[:NOTE_MAX_LENGTH],
             "speaker_actor_type": statement.speaker_actor_type,
             "position": position,
         },

@@ -1,14 +1,11 @@
-import csv
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from atelier import permissions
-from atelier.roster import safe_cell
+from atelier.lib.http import csv_response, safe_next
 from synthesis.models import FollowUp, FollowUpStatus, Statement
 
 from . import dashboard as dashboard_data
@@ -26,15 +23,8 @@ def dashboard(request, territory_id):
 @login_required
 def dashboard_csv(request, territory_id):
     territory = permissions.get_territory_for_reader(request.user, territory_id)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = (
-        f'attachment; filename="tableau-de-bord-{territory.level}-{territory.code}.csv"'
-    )
-    response.write("\ufeff")
-    writer = csv.writer(response, delimiter=";")
-    for row in dashboard_data.csv_rows(dashboard_data.build(territory)):
-        writer.writerow([safe_cell(value) for value in row])
-    return response
+    rows = dashboard_data.csv_rows(dashboard_data.build(territory))
+    return csv_response(f"tableau-de-bord-{territory.level}-{territory.code}.csv", rows)
 
 
 @login_required
@@ -54,8 +44,7 @@ def follow_up(request, statement_id):
             note=request.POST.get("note", "")[:300],
         )
         messages.success(request, _("Suivi enregistré."))
-    back = request.POST.get("next", "")
-    return redirect(back if back.startswith("/territoires/") else "home")
+    return redirect(safe_next(request, request.POST.get("next"), within="/territoires/") or "home")
 
 
 @login_required

@@ -3,7 +3,6 @@ from django.db import connection
 from django.db.models import Count, Max, Prefetch, Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
@@ -11,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from atelier import permissions
 from atelier.forms import LoginForm
+from atelier.lib.http import safe_next
 from atelier.models import Question, WorkingGroup
 from synthesis.models import Status, Synthesis
 
@@ -86,11 +86,7 @@ def workshop(request, slug):
 @csrf_protect
 @never_cache
 def login_view(request):
-    next_url = request.POST.get("next") or request.GET.get("next") or ""
-    if not url_has_allowed_host_and_scheme(
-        next_url, {request.get_host()}, require_https=request.is_secure()
-    ):
-        next_url = ""
+    next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
     form = LoginForm(request, data=request.POST or None)
     if request.method == "POST" and form.is_valid():
         login(request, form.get_user())

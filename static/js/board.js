@@ -14,11 +14,11 @@
 
   const STORE = "atelier-outbox-v1";
   const MESSAGES = JSON.parse(document.getElementById("board-messages").textContent);
+  const MAX_LENGTH = MESSAGES.max_length; // atelier.models.NOTE_MAX_LENGTH
   const groupId = board.dataset.group;
   const status = document.getElementById("outbox-status");
   const liveStatus = document.getElementById("live-status");
   const pollEvery = Number(board.dataset.poll || 3) * 1000;
-  const MAX_LENGTH = 5000;
 
   // ----- storage -------------------------------------------------------------
   const load = () => {

@@ -8,8 +8,8 @@ from django.db.models import Count
 from django.utils import timezone
 
 from atelier import markup
+from atelier.lib.http import safe_cell
 from atelier.models import Kind, WorkingGroup
-from atelier.roster import safe_cell
 
 from ..models import Synthesis
 from .content import load_sections, one_line
