@@ -1,5 +1,8 @@
 """The group board (live note-taking) and the facilitators' overview.
 
+Why one module past ~400 lines: every view here serves the same page and
+shares its partials and rights; split, they would import each other.
+
 Every write answers three ways: an htmx partial, a plain redirect when
 JavaScript is off, and for the offline outbox (X-Outbox header) JSON errors.
 """

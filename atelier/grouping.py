@@ -1,5 +1,7 @@
 """Forming the working groups of one workshop round: the pure algorithm.
 
+Why one module past ~400 lines: cohesive and pure (issue 13 keeps it whole).
+
 Plain data in, plain data out: no Django, no ORM, standard library only, so the
 views, a management command or a test can call it alike. User-facing messages
 are plain French strings rather than ``gettext`` calls because importing

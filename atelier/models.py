@@ -1,3 +1,9 @@
+"""The workshops' data: users and roles, organisations, actor types, themes,
+workshops, rounds, questions, participants, groups and their notes.
+
+Why one module past ~400 lines: Django's models of one app, with their
+behaviour (`WorkingGroup.add_note`, `Contribution.edit`) beside them."""
+
 import uuid
 
 from django.conf import settings

@@ -1,5 +1,10 @@
 """Draft a synthesis from the group notes.
 
+Why one module past ~400 lines: the clustering core and the workflow share
+their constants (the cut, the penalties) and are measured together
+(docs/drafting.md); the similarity, vectors, jobs and suggestions have modules
+of their own.
+
 Two layers. A pure clustering core (texts in, clusters of indices out, no ORM):
 the configured backend's similarities (`similarity.py`: sentence encoders, or
 TF-IDF as the fallback) as standard scores within the question, then

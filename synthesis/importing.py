@@ -1,5 +1,8 @@
 """Import a synthesis written in the reference format (shared/seed/grand-atelier-atc-2021.md).
 
+Why one module past ~400 lines: one grammar (the reference format) and its
+writer, read together.
+
 Two steps: `parse` turns the text into plain dataclasses without touching the
 database, then `import_synthesis` writes them in one transaction. Rows are
 matched by their order (round, question, section, statement), so importing

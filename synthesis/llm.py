@@ -1,4 +1,8 @@
 """Assisted grouping: a language model behind an OpenAI-compatible
+
+Why one module past ~400 lines: the client, its validation and the joining of
+a long question's parts form one protocol, tested as one (tests/test_llm.py).
+
 chat-completions endpoint proposes how one question's notes group (issue 19).
 
 An option, never a requirement: with LLM_BASE_URL and LLM_MODEL unset it does

@@ -1,3 +1,10 @@
+"""The synthesis' data: revisions, sections, statements, comments, exports,
+follow-ups, draft jobs, stored vectors, dismissed suggestions, the assisted
+grouping's consent and cache.
+
+Why one module past ~400 lines: Django's models of one app, with their
+behaviour beside them."""
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Exists, OuterRef, Q

@@ -80,6 +80,16 @@ def get_export_for_reader(user, export_id):
     return export
 
 
+def get_synthesis_for_edit(user, slug):
+    """(workshop, the revision edits go to) for the coordination: never a
+    published one (RevisionFrozen, also when nothing was drafted yet); an
+    approved one goes back to draft."""
+    workshop, synthesis = get_synthesis_for_editor(user, slug)
+    if synthesis is None or synthesis.status == Status.PUBLISHED:
+        raise RevisionFrozen
+    return workshop, synthesis.editable(by=user)
+
+
 def get_statement_for_edit(user, statement_id):
     """A statement the coordination may change now: never one of a published
     revision (RevisionFrozen); an approved revision goes back to draft."""

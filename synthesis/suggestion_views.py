@@ -69,11 +69,13 @@ def suggestion_panel(request, slug):
 def _editable(request, slug):
     """(workshop, revision, refusal): a published revision takes no merge;
     an approved one goes back to draft, as with any edit."""
-    workshop, synthesis = permissions.get_synthesis_for_editor(request.user, slug)
-    if synthesis is None or synthesis.status == Status.PUBLISHED:
+    try:
+        workshop, synthesis = permissions.get_synthesis_for_edit(request.user, slug)
+    except permissions.RevisionFrozen:
+        workshop, synthesis = permissions.get_synthesis_for_editor(request.user, slug)
         message = _("Révision publiée : ouvrez une nouvelle révision pour fusionner des énoncés.")
         return workshop, synthesis, _refused(request, workshop, synthesis, message)
-    return workshop, synthesis.editable(by=request.user), None
+    return workshop, synthesis, None
 
 
 def _refused(request, workshop, synthesis, message, *, back="synthesis_editor"):

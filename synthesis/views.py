@@ -1,3 +1,10 @@
+"""The synthesis pages: the published page, the editor and its statement
+actions, history, exports. The draft job's and the suggestions' views live in
+draft_views.py and suggestion_views.py.
+
+Why one module past ~400 lines: the editor's actions share its helpers
+(`_editable_statement`, `_statement_response`, `_back`)."""
+
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -374,10 +381,10 @@ def _selected(request, synthesis, name="statements"):
 @require_POST
 def section_action(request, slug):
     """Merge or move the statements ticked in a section's toolbar."""
-    workshop, synthesis = permissions.get_synthesis_for_editor(request.user, slug)
-    if synthesis is None or synthesis.status == Status.PUBLISHED:
-        return HttpResponse(_("Révision publiée : ouvrez une nouvelle révision."), status=409)
-    synthesis = synthesis.editable(by=request.user)
+    try:
+        workshop, synthesis = permissions.get_synthesis_for_edit(request.user, slug)
+    except permissions.RevisionFrozen as frozen:
+        return HttpResponse(str(frozen), status=409)
     chosen = _selected(request, synthesis)
     try:
         if request.POST.get("action") == "merge":
@@ -399,10 +406,10 @@ def section_action(request, slug):
 @login_required
 @require_POST
 def attach_notes(request, slug):
-    workshop, synthesis = permissions.get_synthesis_for_editor(request.user, slug)
-    if synthesis is None or synthesis.status == Status.PUBLISHED:
-        return HttpResponse(_("Révision publiée : ouvrez une nouvelle révision."), status=409)
-    synthesis = synthesis.editable(by=request.user)
+    try:
+        workshop, synthesis = permissions.get_synthesis_for_edit(request.user, slug)
+    except permissions.RevisionFrozen as frozen:
+        return HttpResponse(str(frozen), status=409)
     statement = Statement.objects.filter(
         pk=_int(request.POST.get("statement")), section__synthesis=synthesis
     ).first()

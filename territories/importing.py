@@ -1,5 +1,8 @@
 """Import the official list of QPV (quartiers prioritaires de la politique de la ville).
 
+Why one module past ~400 lines: parse, check and write of one file format,
+whose rules are read together.
+
 Two steps, as for the synthesis import: `parse` turns the CSV text into plain
 `Row`s without touching the database and raises `ImportProblems` listing every
 bad line; `load` writes the rows in one transaction and returns a `Summary`.

@@ -1,5 +1,7 @@
 """The demonstration world: the seed workshop with its groups, notes and users.
 
+Why one module past ~400 lines: the demo is one script, read top to bottom.
+
 Everything is keyed on stable values (codes, names, UUIDv5) so loading twice
 changes nothing. The group notes are reconstructed from the published
 statements, and the workshop is flagged `is_demo` so the UI says so.
