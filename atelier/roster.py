@@ -9,6 +9,7 @@ name when there is no e-mail) is updated, never duplicated.
 import csv
 import io
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -19,7 +20,7 @@ from territories.models import Level, Territory
 
 from .lib import text as textlib
 from .lib.http import FORMULA_STARTS, safe_cell
-from .matching import actor_key, actor_type_index, fold
+from .matching import NameIndex, actor_type_index, exact_key, fold
 from .models import ActorType, Organisation, Participant, Workshop
 
 MAX_BYTES = 2 * 1024 * 1024
@@ -56,7 +57,6 @@ EXPORT_HEADERS = [
     "code territoire",
     "structure",
 ]
-# Most specific first: "Martinique" is both a région and a département.
 LEVEL_PREFERENCE = [Level.QPV, Level.COMMUNE, Level.EPCI, Level.DEPARTEMENT, Level.REGION]
 
 
@@ -75,6 +75,9 @@ class Row:
     organisation: str = ""
     errors: list[str] = field(default_factory=list)
     existing: Participant | None = None
+    # What the line says, when it is not how the matched name is stored.
+    actor_type_typed: str = ""
+    territory_typed: str = ""
 
     @property
     def name(self):
@@ -153,7 +156,7 @@ class _Matcher:
             _person_key(p.email, p.first_name, p.last_name): p for p in workshop.participants.all()
         }
         self.seen: dict[str, int] = {}
-        self.territories: dict[str, Territory | None] = {}
+        self.territories = TerritoryFinder()
 
     def row(self, line, values) -> Row:
         row = Row(
@@ -188,19 +191,37 @@ class _Matcher:
             row.errors.append(_("e-mail invalide : « %(value)s »") % {"value": row.email})
 
     def _actor_type(self, row, label):
-        if label:
-            row.actor_type = self.actor_types.get(actor_key(label))
-            if row.actor_type is None:
-                row.errors.append(_("type d'acteur inconnu : « %(value)s »") % {"value": label})
+        if not label:
+            return
+        found = self.actor_types.find(label)
+        if len(found) > 1:
+            names = ", ".join(a.name for a in found)
+            message = _("type d'acteur ambigu : « %(value)s » (%(names)s)")
+            row.errors.append(message % {"value": label, "names": names})
+        elif not found:
+            row.errors.append(_("type d'acteur inconnu : « %(value)s »") % {"value": label})
+        else:
+            row.actor_type = found[0]
+            row.actor_type_typed = _typed(label, row.actor_type.name)
 
     def _territory(self, row, label):
         if not label:
             return
-        if label not in self.territories:
-            self.territories[label] = find_territory(label)
-        row.territory = self.territories[label]
-        if row.territory is None:
+        found = self.territories.find(label)
+        if len(found) > 1:
+            names = ", ".join(f"{t.name} ({t.code})" for t in found)
+            message = _("territoire ambigu : « %(value)s » (%(names)s)")
+            row.errors.append(message % {"value": label, "names": names})
+        elif not found:
             row.errors.append(_("territoire inconnu : « %(value)s »") % {"value": label})
+        else:
+            row.territory = found[0]
+            row.territory_typed = _typed(label, row.territory.name)
+
+
+def _typed(label: str, stored: str) -> str:
+    """The label as typed, when it differs from the stored name it matched."""
+    return "" if exact_key(label) == exact_key(stored) else label
 
 
 def _person_key(email, first_name, last_name):
@@ -210,14 +231,52 @@ def _person_key(email, first_name, last_name):
 
 
 def find_territory(label: str) -> Territory | None:
-    """By official code, else by name (accents and case aside), most specific first."""
-    candidates = list(Territory.objects.filter(code__iexact=label)) or [
-        t
-        for t in Territory.objects.filter(name__icontains=label[:3])
-        if fold(t.name) == fold(label)
-    ]
-    candidates.sort(key=lambda t: LEVEL_PREFERENCE.index(t.level))
-    return candidates[0] if candidates else None
+    """By official code, else by name as people type it, most specific first;
+    None when unknown or when the name could be two different places."""
+    found = TerritoryFinder().find(label)
+    return found[0] if len(found) == 1 else None
+
+
+class _Place(NamedTuple):
+    pk: int
+    name: str
+    level: str
+
+
+class TerritoryFinder:
+    """Territories by official code, else by name (atelier/matching.py: accents,
+    case, hyphens, gender and number aside). Every name is read once, and only
+    when a label is neither a code nor spelled exactly as stored."""
+
+    def __init__(self) -> None:
+        self._index: NameIndex[_Place] | None = None
+        self._found: dict[str, list[Territory]] = {}
+
+    def find(self, label: str) -> list[Territory]:
+        """[the territory], [] when unknown, or the different places it may name."""
+        if label not in self._found:
+            self._found[label] = self._lookup(label)
+        return self._found[label]
+
+    def _lookup(self, label: str) -> list[Territory]:
+        territories = list(Territory.objects.filter(code__iexact=label)) or list(
+            Territory.objects.filter(name__iexact=label)
+        )
+        if not territories:
+            places = self._places().find(label)
+            territories = list(Territory.objects.filter(pk__in=[p.pk for p in places]))
+            if len({exact_key(t.name) for t in territories}) > 1:  # "Mont", "Monts"
+                return sorted(territories, key=lambda t: (t.name, t.code))
+        # Most specific first: "Martinique" is both a région and a département.
+        territories.sort(key=lambda t: LEVEL_PREFERENCE.index(t.level))
+        return territories[:1]
+
+    def _places(self) -> NameIndex[_Place]:
+        if self._index is None:
+            self._index = NameIndex()
+            for place in Territory.objects.values_list("pk", "name", "level"):
+                self._index.add(place[1], _Place(*place))
+        return self._index
 
 
 @transaction.atomic

@@ -36,7 +36,8 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from atelier.matching import actor_key, actor_type_index, fold
+from atelier.lib.text import fold
+from atelier.matching import actor_type_index, find_or_create_actor_type
 from atelier.models import (
     ActorType,
     Contribution,
@@ -573,27 +574,17 @@ def _lower_first(name: str) -> str:
 
 
 class _ActorTypes:
-    """Finds the actor type a "Paroles de …" label names, creating it once if needed."""
+    """Finds the actor type a "Paroles de …" label names ("délégué.e du préfet"
+    finds "Délégué·e du préfet"), creating it once if none does."""
 
     def __init__(self) -> None:
-        self.by_key: dict[str, ActorType] = actor_type_index(ActorType.objects.all())
+        self.index = actor_type_index(ActorType.objects.all())
 
     def get(self, label: str | None) -> ActorType | None:
         if label is None:
             return None
-        key = actor_key(label)
-        if key not in self.by_key:
-            self.by_key[key] = _create_actor_type(label)
-        return self.by_key[key]
-
-
-def _create_actor_type(label: str) -> ActorType:
-    name = label[:1].upper() + label[1:]
-    base = slugify(name)[:110] or "type"
-    slug, suffix = base, 2
-    while ActorType.objects.filter(slug=slug).exists():  # another name, same slug
-        slug, suffix = f"{base}-{suffix}", suffix + 1
-    return ActorType.objects.create(name=name, slug=slug, quote_label=label)
+        name = label[:1].upper() + label[1:]
+        return find_or_create_actor_type(self.index, name, quote_label=label)
 
 
 def _organisation(label: str) -> Organisation:

@@ -1,5 +1,6 @@
 """Importing a synthesis written in the reference format (synthesis/importing.py)."""
 
+import io
 from datetime import date
 from pathlib import Path
 
@@ -7,6 +8,7 @@ import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 
+from atelier.matching import actor_type_index, name_key
 from atelier.models import (
     ActorType,
     Contribution,
@@ -454,3 +456,23 @@ def test_the_command_help_prints(capsys):
     with pytest.raises(SystemExit):
         call_command("import_synthesis", "--help")
     assert "Importe une synthèse" in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "commands",
+    [("import_synthesis", "load_demo"), ("load_demo", "import_synthesis")],
+    ids=["import-then-demo", "demo-then-import"],
+)
+def test_import_and_demo_run_in_any_order_and_again_with_one_actor_type_per_name(commands):
+    arguments = {"import_synthesis": [str(SEED)], "load_demo": []}
+    for _ in range(2):
+        for command in commands:
+            call_command(command, *arguments[command], stdout=io.StringIO())
+    actor_types = list(ActorType.objects.all())
+    keys = [name_key(actor_type.name) for actor_type in actor_types]
+    assert len(actor_types) == len(set(keys)) == len(demo.ACTOR_TYPES)
+    index = actor_type_index(actor_types)
+    for name, label, _share in demo.ACTOR_TYPES:
+        assert len(index.find(name) or index.find(label)) == 1
+    assert len(index.find("délégué.e du préfet")) == len(index.find("agents")) == 1

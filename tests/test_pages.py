@@ -1,3 +1,6 @@
+import datetime
+import re
+
 import pytest
 
 from atelier.models import User
@@ -158,3 +161,215 @@ def test_delegates_read_national_syntheses_even_when_not_public(world, as_user):
     assert "Énoncé secret N" in as_user(world.users.delegate_b).get(url).content.decode()
     assert as_user(world.users.animator_elsewhere).get(url).status_code == 404
     assert as_user(None).get(url).status_code == 404
+
+
+# The workshop page is the workshop's hub: each role finds there the pages it may open.
+
+
+def links(body):
+    """The site's own links of a page, in order (href="/…", no fragment)."""
+    return [href.split("#")[0] for href in re.findall(r'<a [^>]*href="(/[^"]*)"', body)]
+
+
+def hub(client, slug="atelier-a"):
+    response = client.get(f"/ateliers/{slug}/")
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_coordinator_hub_links_every_page_of_the_workshop(world, as_user):
+    a = world.a
+    body = hub(as_user(world.users.coordinator))
+    found = links(body)
+    expected = [
+        "/ateliers/atelier-a/participants/",
+        f"/temps/{a.round.pk}/groupes/",
+        "/ateliers/atelier-a/direct/",
+        *[f"/groupes/{group.pk}/" for group in a.groups],
+        "/ateliers/atelier-a/synthese/edition/",
+        "/ateliers/atelier-a/synthese/",
+        f"/admin/atelier/workshop/{a.workshop.pk}/change/",
+    ]
+    assert [url for url in expected if url not in found] == []
+    assert "Mon groupe maintenant" not in body
+
+
+def test_every_link_of_the_hub_opens_for_its_reader(world, as_user):
+    for role in ["coordinator", "animator", "other_animator", "delegate_a"]:
+        client = as_user(getattr(world.users, role))
+        for url in set(links(hub(client))):
+            assert client.get(url).status_code == 200, (role, url)
+
+
+def test_animator_hub_leads_to_their_group_of_the_current_round(world, as_user):
+    a, animator = world.a, world.users.animator
+    round_2 = f.RoundFactory(workshop=a.workshop, order=2)
+    now = f.WorkingGroupFactory(round=round_2, number=1, animators=[animator])
+    f.WorkingGroupFactory(round=round_2, number=2, animators=[world.users.other_animator])
+    a.workshop.current_round = round_2
+    a.workshop.save()
+    body = hub(as_user(animator))
+    assert re.search(rf'<a class="button button-large" href="/groupes/{now.pk}/">', body)
+    assert "Mon groupe maintenant" in body and "Mes autres groupes" in body
+    found = links(body)
+    assert f"/groupes/{a.groups[0].pk}/" in found  # their group of the first round
+    assert "/ateliers/atelier-a/direct/" in found and "/ateliers/atelier-a/synthese/" in found
+    for url in [
+        "/ateliers/atelier-a/participants/",
+        f"/temps/{a.round.pk}/groupes/",
+        "/ateliers/atelier-a/synthese/edition/",
+        f"/admin/atelier/workshop/{a.workshop.pk}/change/",
+    ]:
+        assert url not in found
+
+
+def test_animator_hub_falls_back_to_the_first_round(world, as_user):
+    body = hub(as_user(world.users.other_animator))
+    group = world.a.groups[1]
+    assert re.search(rf'<a class="button button-large" href="/groupes/{group.pk}/">', body)
+    assert "Mes autres groupes" not in body
+
+
+def test_animator_without_a_group_in_the_current_round_gets_no_big_link(world, as_user):
+    a = world.a
+    a.workshop.current_round = f.RoundFactory(workshop=a.workshop, order=2)
+    a.workshop.save()
+    body = hub(as_user(world.users.animator))
+    assert "Mon groupe maintenant" not in body
+    assert "Mes autres groupes" in body and f"/groupes/{a.groups[0].pk}/" in links(body)
+
+
+def test_delegate_hub_leads_to_the_synthesis_and_their_dashboard(world, as_user):
+    body = hub(as_user(world.users.delegate_a))
+    found = links(body)
+    roubaix = world.territories.commune_a
+    assert "/ateliers/atelier-a/synthese/" in found
+    assert f"/territoires/{roubaix.pk}/" in found and "Tableau de bord : Roubaix" in body
+    assert not [url for url in found if url.startswith(("/groupes/", "/temps/", "/admin/"))]
+    for url in ["/ateliers/atelier-a/direct/", "/ateliers/atelier-a/participants/"]:
+        assert url not in found
+    assert "/ateliers/atelier-a/synthese/edition/" not in found
+    assert "Mon groupe maintenant" not in body
+
+
+def test_delegate_hub_offers_no_synthesis_before_it_is_published(world, as_user):
+    world.a.synthesis.status = "draft"
+    world.a.synthesis.save()
+    body = hub(as_user(world.users.delegate_a))
+    assert "/ateliers/atelier-a/synthese/" not in links(body)
+
+
+def test_hub_offers_no_dashboard_of_a_national_workshop(world, as_user):
+    body = hub(as_user(world.users.coordinator), "atelier-n")
+    assert not [url for url in links(body) if url.startswith("/territoires/")]
+
+
+@pytest.mark.parametrize("role", ["animator", "delegate_a"])
+def test_hub_budget_does_not_grow_for_each_role(
+    world, as_user, django_assert_max_num_queries, role
+):
+    client = as_user(getattr(world.users, role))
+    with django_assert_max_num_queries(WORKSHOP_BUDGET):
+        client.get("/ateliers/atelier-a/")
+    grow(world)
+    for i in range(5):  # more groups of theirs, in more rounds
+        rnd = f.RoundFactory(workshop=world.a.workshop, order=2 + i)
+        f.WorkingGroupFactory(round=rnd, number=1, animators=[world.users.animator])
+    with django_assert_max_num_queries(WORKSHOP_BUDGET):
+        response = client.get("/ateliers/atelier-a/")
+    assert "Groupe 14" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        lambda w: f"/groupes/{w.a.groups[0].pk}/",
+        lambda w: "/ateliers/atelier-a/direct/",
+        lambda w: "/ateliers/atelier-a/participants/",
+        lambda w: f"/temps/{w.a.round.pk}/groupes/",
+        lambda w: "/ateliers/atelier-a/synthese/edition/",
+    ],
+    ids=["board", "overview", "roster", "round_groups", "synthesis_editor"],
+)
+def test_workshop_pages_lead_back_to_the_workshop(world, as_user, page):
+    body = as_user(world.users.coordinator).get(page(world)).content.decode()
+    assert re.search(
+        r'<p class="breadcrumb[^"]*"><a href="/ateliers/atelier-a/">Atelier A</a>', body
+    )
+
+
+def test_homes_list_upcoming_workshops_first(world, as_user):
+    today = datetime.date.today()
+    for title, days in [("Atelier lointain", 60), ("Atelier du jour", 0), ("Atelier passé", -30)]:
+        ws = f.WorkshopFactory(
+            title=title,
+            date=today + datetime.timedelta(days=days),
+            territory=world.territories.commune_a,
+        )
+        f.WorkingGroupFactory(
+            round=f.RoundFactory(workshop=ws, order=1), number=1, animators=[world.users.animator]
+        )
+    # The world's workshops are of 29 January 2021: past, before "Atelier passé".
+    order = ["Atelier du jour", "Atelier lointain", "Atelier passé", "Atelier A"]
+    for role in ["coordinator", "delegate_a", "animator"]:
+        body = as_user(getattr(world.users, role)).get("/").content.decode()
+        positions = [body.index(f"{title}<") for title in order]
+        assert positions == sorted(positions), role
+
+
+CRAWL_SKIP = ("/admin/", "/i18n/", "/media/", "/deconnexion/", "/sw.js", "/static/")
+
+
+def crawl(client, depth=3):
+    """Every page reached from the home page by following links, at most
+    `depth` clicks away ({url: clicks}), and the links that led nowhere."""
+    seen = {"/": 0}
+    dead_ends = []
+    frontier = ["/"]
+    for clicks in range(1, depth + 1):
+        following = []
+        for url in frontier:
+            response = client.get(url)
+            if response.status_code != 200:
+                dead_ends.append((url, response.status_code))
+                continue
+            if "text/html" not in response["Content-Type"]:
+                continue
+            for href in links(response.content.decode()):
+                href = href.replace("&amp;", "&")
+                if href in seen or href.startswith(CRAWL_SKIP) or href.endswith(".csv"):
+                    continue
+                seen[href] = clicks
+                following.append(href)
+        frontier = following
+    return seen, dead_ends
+
+
+@pytest.mark.parametrize(
+    ("role", "pages"),
+    [
+        ("animator", lambda w: ["/ateliers/atelier-a/direct/", f"/groupes/{w.a.groups[0].pk}/"]),
+        (
+            "coordinator",
+            lambda w: [
+                "/ateliers/atelier-a/direct/",
+                "/ateliers/atelier-a/synthese/edition/",
+                "/ateliers/atelier-a/participants/",
+                f"/temps/{w.a.round.pk}/groupes/",
+                f"/groupes/{w.a.groups[1].pk}/",
+            ],
+        ),
+        (
+            "delegate_a",
+            lambda w: [
+                f"/territoires/{w.territories.region_a.pk}/",
+                f"/territoires/{w.territories.commune_a.pk}/",
+                "/ateliers/atelier-a/synthese/",
+            ],
+        ),
+    ],
+)
+def test_each_role_reaches_its_pages_by_links_from_home(world, as_user, role, pages):
+    reached, dead_ends = crawl(as_user(getattr(world.users, role)))
+    assert [page for page in pages(world) if page not in reached] == []
+    assert dead_ends == []

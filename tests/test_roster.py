@@ -3,6 +3,7 @@
 import pytest
 
 from atelier import roster
+from atelier.matching import name_key
 from atelier.models import Participant
 from territories.models import Level
 
@@ -167,3 +168,94 @@ def test_roster_page_budget(setup, as_user, world, django_assert_max_num_queries
     with django_assert_max_num_queries(10):
         response = client.get(f"/ateliers/{setup.slug}/participants/")
     assert response.content.decode().count('<tr id="person-') == 31  # and Personne A
+
+
+# --- Names as people type them (atelier/matching.py) ---------------------------
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "Délégué·e du préfet",
+        "délégué.e du préfet",
+        "déléguée du préfet",
+        "délégué(e)s du préfet",
+        "délégué-e-s du préfet",
+        "Délégué du préfet",
+        "déléguée du prefet",
+        "délégués du préfet",
+        "DELEGUES DU PREFET",
+        "Délégué·e·s du préfet",
+    ],
+)
+def test_actor_type_matches_however_inclusive_writing_gender_and_number_are_typed(setup, typed):
+    preview = roster.parse(f"nom;prénom;type d'acteur\nLefèvre;Hélène;{typed}\n", setup)
+    assert [row.actor_type.name for row in preview.valid] == ["Délégué·e du préfet"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("Agent de collectivité", "Agent·e de collectivité"),
+        ("agentes de collectivités", "Agent·e de collectivité"),
+        ("Agent·e de l'État", "Agent·e de l'État"),
+        ("agents de l’etat", "Agent·e de l'État"),
+        ("Animatrices territoriales citoyennes", "Animateur·rice territorial·e citoyen·ne"),
+        ("animateurs territoriaux citoyens", "Animateur·rice territorial·e citoyen·ne"),
+        ("Cheffe de projet", "Chef·fe de projet"),
+        ("habitantes", "Habitant·e"),
+    ],
+)
+def test_each_spelling_finds_its_own_stored_name(setup, typed, stored):
+    f.ActorTypeFactory(name="Agent·e de collectivité", quote_label="agents")
+    f.ActorTypeFactory(name="Agent·e de l'État", quote_label="agents de l'État")
+    f.ActorTypeFactory(name="Animateur·rice territorial·e citoyen·ne")
+    f.ActorTypeFactory(name="Chef·fe de projet")
+    preview = roster.parse(f"nom;type d'acteur\nDiallo;{typed}\n", setup)
+    assert [row.actor_type.name for row in preview.valid] == [stored]
+
+
+def test_the_key_drops_inclusive_suffixes_gender_and_number_but_keeps_the_words():
+    assert name_key("Délégué·e du préfet") == name_key("délégués du prefet")
+    assert name_key("Agent·e de collectivité") == name_key("Agent de collectivité")
+    assert name_key("Villeneuve-le-Roi") == "villeneuv le roi"  # an article, not "·le"
+    assert name_key("Agent de collectivité") != name_key("Agent de l'État")
+
+
+def test_two_stored_names_the_key_merges_stay_distinct(setup, world):
+    commune = {"level": Level.COMMUNE, "parent": world.territories.dept_a}
+    mont = f.TerritoryFactory(name="Mont", code="64398", **commune)
+    monts = f.TerritoryFactory(name="Monts", code="37159", **commune)
+    f.ActorTypeFactory(name="Élu·e")
+    f.ActorTypeFactory(name="Élus")  # two types that the loose key cannot tell apart
+    text = "nom;type d'acteur;territoire\nRoux;élu·e;MONT\nPetit;ÉLUS;monts\nGirard;élues;Monte\n"
+    preview = roster.parse(text, setup)
+    assert [(r.actor_type.name, r.territory) for r in preview.valid] == [
+        ("Élu·e", mont),
+        ("Élus", monts),
+    ]
+    (girard,) = preview.invalid
+    assert girard.errors == [
+        "type d'acteur ambigu : « élues » (Élus, Élu·e)",
+        "territoire ambigu : « Monte » (Mont (64398), Monts (37159))",
+    ]
+
+
+def test_territories_match_without_accents_hyphens_or_case(setup):
+    region = f.RegionFactory(name="Île-de-France", code="11")
+    dept = f.TerritoryFactory(name="Seine-Saint-Denis", code="93", parent=region)
+    assert roster.find_territory("ile de france") == region
+    assert roster.find_territory("SEINE SAINT DENIS") == dept
+    assert roster.find_territory("Seine-Saint-Denis") == dept
+
+
+def test_preview_says_which_stored_name_each_line_matched(setup, as_user, world):
+    data = (
+        "nom;prénom;type d'acteur;territoire\n"
+        "Lefèvre;Hélène;délégués du prefet;59512\n"
+        "Benali;Zoé;Habitant·e;Roubaix\n"
+    ).encode()
+    body = upload(as_user(world.users.coordinator), setup, data).content.decode()
+    assert "Délégué·e du préfet <small>(écrit « délégués du prefet »)</small>" in body
+    assert "Roubaix <small>(écrit « 59512 »)</small>" in body
+    assert body.count("<small>(écrit") == 2  # nothing for names typed as stored (Zoé's)

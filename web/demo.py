@@ -16,6 +16,7 @@ from pathlib import Path
 from django.db import transaction
 
 from atelier import grouping, markup
+from atelier.matching import actor_type_index, find_or_create_actor_type
 from atelier.models import (
     NOTE_MAX_LENGTH,
     ActorType,
@@ -190,7 +191,7 @@ class DemoSummary:
 def load() -> DemoSummary:
     _territories()
     carriers, supporters = _organisations()
-    _actor_types()
+    actor_types = _actor_types()
     themes = _themes()
     result = import_synthesis(SEED, slug=SLUG)
     workshop = result.workshop
@@ -200,7 +201,7 @@ def load() -> DemoSummary:
     workshop.carriers.set(carriers)
     workshop.supporters.set(supporters)
     users = _users()
-    participants = _participants(workshop)
+    participants = _participants(workshop, actor_types)
     groups = _groups(workshop, participants, animator=users["animateur"])
     notes = _notes(workshop, themes)
     return DemoSummary(
@@ -240,13 +241,18 @@ def _organisations() -> tuple[list[Organisation], list[Organisation]]:
     return carriers, supporters
 
 
-def _actor_types() -> list[ActorType]:
-    return [
-        ActorType.objects.update_or_create(
-            name=name, defaults={"quote_label": label, "order": order}
-        )[0]
-        for order, (name, label, _share) in enumerate(ACTOR_TYPES, start=1)
-    ]
+def _actor_types() -> dict[str, ActorType]:
+    """The demo's actor types by demo name, found under whatever spelling they
+    already have ("Délégué.e du préfet", "Agents" from a synthesis import), else created."""
+    index = actor_type_index(ActorType.objects.all())
+    found = {}
+    for order, (name, label, _share) in enumerate(ACTOR_TYPES, start=1):
+        actor_type = find_or_create_actor_type(index, name, quote_label=label, order=order)
+        if actor_type.order != order:  # the demo's order, also for an imported type
+            actor_type.order = order
+            actor_type.save(update_fields=["order"])
+        found[name] = actor_type
+    return found
 
 
 def _themes() -> dict[str, Theme]:
@@ -270,11 +276,10 @@ def _users() -> dict[str, User]:
     return users
 
 
-def _participants(workshop: Workshop) -> list[Participant]:
+def _participants(workshop: Workshop, actor_types: dict[str, ActorType]) -> list[Participant]:
     if workshop.participants.count() >= PARTICIPANTS:
         return list(workshop.participants.select_related("actor_type", "territory").order_by("pk"))
     rng = random.Random(2021)  # noqa: S311 — demo data, reproducible on purpose
-    actor_types = {a.name: a for a in ActorType.objects.all()}
     sites = list(Territory.objects.filter(level=Level.COMMUNE, code__in=[s[0] for s in SITES]))
     people = []
     for name, _label, share in ACTOR_TYPES:
