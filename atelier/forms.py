@@ -148,3 +148,17 @@ class ThemeForm(forms.Form):
                 _("Thème inconnu : choisissez un thème de la liste."), code="unknown"
             )
         return theme
+
+
+def territory_from_label(label: str):
+    """The territory typed by name or official code, None when left empty; a
+    French error beside the field when nothing matches (roster.find_territory)."""
+    from .roster import find_territory
+
+    label = (label or "").strip()
+    if not label:
+        return None
+    territory = find_territory(label)
+    if territory is None:
+        raise forms.ValidationError(_("Territoire inconnu : donnez un nom ou un code officiel."))
+    return territory

@@ -190,6 +190,8 @@ class Workshop(models.Model):
         help_text=_("Le temps que la vue d'ensemble suit pendant l'atelier."),
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Archived: out of the home pages' current workshops, still readable.
+    archived_at = models.DateTimeField(_("archivé le"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("atelier")
@@ -202,6 +204,89 @@ class Workshop(models.Model):
 
     def get_absolute_url(self):
         return reverse("workshop", args=[self.slug])
+
+    # Words of the URLs beside /ateliers/<slug>/ that no workshop may take.
+    RESERVED_SLUGS = {"nouveau"}
+
+    @classmethod
+    def unique_slug(cls, title):
+        """A slug from the title, with -2, -3… when it is taken (or reserved)."""
+        base = slugify(title)[:110].strip("-") or "atelier"
+        taken = set(cls.objects.filter(slug__startswith=base).values_list("slug", flat=True))
+        taken |= cls.RESERVED_SLUGS
+        slug, n = base, 1
+        while slug in taken:
+            n += 1
+            slug = f"{base}-{n}"
+        return slug
+
+    def copy_structure_from(self, other):
+        """Copy the rounds of `other` (title, description, grouping mode) and
+        their questions (title, kind, order) after this workshop's own rounds.
+        Nothing else: no participants, groups or notes."""
+        start = self.rounds.count()
+        rounds = list(other.rounds.prefetch_related("questions"))
+        copies = Round.objects.bulk_create(
+            [
+                Round(
+                    workshop=self,
+                    order=start + i,
+                    title=r.title,
+                    description=r.description,
+                    grouping_mode=r.grouping_mode,
+                )
+                for i, r in enumerate(rounds, start=1)
+            ]
+        )
+        Question.objects.bulk_create(
+            [
+                Question(round=copy, order=q.order, title=q.title, default_kind=q.default_kind)
+                for r, copy in zip(rounds, copies, strict=True)
+                for q in r.questions.all()
+            ]
+        )
+        return copies
+
+    def add_round(self, **fields):
+        last = self.rounds.aggregate(last=models.Max("order"))["last"] or 0
+        return Round.objects.create(workshop=self, order=last + 1, **fields)
+
+    def archive(self):
+        self.archived_at = self.archived_at or timezone.now()
+        self.save(update_fields=["archived_at"])
+
+    def unarchive(self):
+        self.archived_at = None
+        self.save(update_fields=["archived_at"])
+
+
+def _renumber(queryset, items):
+    """Give `items` (every row of `queryset`) the orders 1, 2, 3… in list
+    order. Orders are unique and checked row by row: move them all out of the
+    way first, then write the new ones in one statement."""
+    if not items:
+        return
+    queryset.update(order=F("order") + 1000)
+    for order, item in enumerate(items, start=1):
+        item.order = order
+    queryset.model.objects.bulk_update(items, ["order"])
+
+
+def _move(item, siblings, offset):
+    """Move `item` `offset` places among `siblings` (a queryset), stopping at
+    either end. False when it is already there."""
+    items = list(siblings.order_by("order").only("pk", "order"))
+    index = next(i for i, other in enumerate(items) if other.pk == item.pk)
+    target = max(0, min(len(items) - 1, index + offset))
+    if target == index:
+        return False
+    items.insert(target, items.pop(index))
+    from django.db import transaction
+
+    with transaction.atomic():
+        _renumber(siblings, items)
+    item.order = items[target].order
+    return True
 
 
 class GroupingMode(models.TextChoices):
@@ -235,6 +320,29 @@ class Round(models.Model):
     def label(self):
         return _("Temps %(n)s") % {"n": self.order}
 
+    def add_question(self, **fields):
+        last = self.questions.aggregate(last=models.Max("order"))["last"] or 0
+        return Question.objects.create(round=self, order=last + 1, **fields)
+
+    def can_be_removed(self):
+        """No note, even a deleted one, hangs on its groups or questions."""
+        return not Contribution.objects.filter(
+            Q(group__round=self) | Q(question__round=self)
+        ).exists()
+
+    def move(self, offset):
+        return _move(self, Round.objects.filter(workshop_id=self.workshop_id), offset)
+
+    def remove(self):
+        """Delete the round (its questions and empty groups with it) and close
+        the gap in the numbering: "Temps 3" becomes "Temps 2"."""
+        from django.db import transaction
+
+        with transaction.atomic():
+            self.delete()
+            siblings = Round.objects.filter(workshop_id=self.workshop_id)
+            _renumber(siblings, list(siblings.order_by("order").only("pk", "order")))
+
 
 class Kind(models.TextChoices):
     SUCCESS_FACTOR = "success_factor", _("Facteur de réussite")
@@ -264,6 +372,21 @@ class Question(models.Model):
 
     def __str__(self):
         return self.title
+
+    def can_be_removed(self):
+        """No note, even a deleted one, answers it."""
+        return not self.contributions.exists()
+
+    def move(self, offset):
+        return _move(self, Question.objects.filter(round_id=self.round_id), offset)
+
+    def remove(self):
+        from django.db import transaction
+
+        with transaction.atomic():
+            self.delete()
+            siblings = Question.objects.filter(round_id=self.round_id)
+            _renumber(siblings, list(siblings.order_by("order").only("pk", "order")))
 
 
 class Participant(models.Model):

@@ -14,6 +14,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from . import grouping, groups, permissions, roster
 from .forms import parse_int as _int
+from .forms import territory_from_label
 from .lib.http import csv_response
 from .models import ActorType, Organisation, Participant, Role, User, WorkingGroup
 
@@ -41,15 +42,7 @@ class ParticipantForm(forms.ModelForm):
             )
 
     def clean_territory_label(self):
-        label = self.cleaned_data["territory_label"].strip()
-        if not label:
-            return None
-        territory = roster.find_territory(label)
-        if territory is None:
-            raise forms.ValidationError(
-                _("Territoire inconnu : donnez un nom ou un code officiel.")
-            )
-        return territory
+        return territory_from_label(self.cleaned_data["territory_label"])
 
     def clean(self):
         cleaned = super().clean()

@@ -7,6 +7,7 @@ from web import search, territory_views, views
 
 from . import board_views as board
 from . import people_views as people
+from . import workshop_views as setup
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -14,7 +15,19 @@ urlpatterns = [
     path("deconnexion/", views.logout_view, name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("health/", views.health, name="health"),
+    # Before the workshop's own page: "nouveau" is not a slug (Workshop.RESERVED_SLUGS).
+    path("ateliers/nouveau/", setup.workshop_create, name="workshop_create"),
     path("ateliers/<slug:slug>/", views.workshop, name="workshop"),
+    path("ateliers/<slug:slug>/reglages/", setup.workshop_settings, name="workshop_settings"),
+    path("ateliers/<slug:slug>/reglages/archive/", setup.workshop_archive, name="workshop_archive"),
+    path("ateliers/<slug:slug>/reglages/temps/", setup.round_add, name="round_add"),
+    path("temps/<int:round_id>/reglages/", setup.round_edit, name="round_edit"),
+    path("temps/<int:round_id>/reglages/deplacer/", setup.round_move, name="round_move"),
+    path("temps/<int:round_id>/reglages/retirer/", setup.round_remove, name="round_remove"),
+    path("temps/<int:round_id>/consignes/", setup.question_add, name="question_add"),
+    path("consignes/<int:question_id>/", setup.question_edit, name="question_edit"),
+    path("consignes/<int:question_id>/deplacer/", setup.question_move, name="question_move"),
+    path("consignes/<int:question_id>/retirer/", setup.question_remove, name="question_remove"),
     path("ateliers/<slug:slug>/direct/", board.overview, name="overview"),
     path("ateliers/<slug:slug>/direct/temps/", board.overview_round, name="overview_round"),
     path("ateliers/<slug:slug>/participants/", people.roster_page, name="roster"),

@@ -317,6 +317,25 @@ def test_homes_list_upcoming_workshops_first(world, as_user):
         assert positions == sorted(positions), role
 
 
+def test_an_archived_workshop_is_never_listed_among_the_current_ones(world, as_user):
+    today = datetime.date.today()
+    for title, days in [("Atelier archivé", 10), ("Atelier à venir", 20)]:
+        ws = f.WorkshopFactory(
+            title=title,
+            date=today + datetime.timedelta(days=days),
+            territory=world.territories.commune_a,
+        )
+        f.WorkingGroupFactory(
+            round=f.RoundFactory(workshop=ws, order=1), number=1, animators=[world.users.animator]
+        )
+        if title == "Atelier archivé":
+            ws.archive()
+    for role in ["coordinator", "animator"]:
+        body = as_user(getattr(world.users, role)).get("/").content.decode()
+        # Dated sooner, yet listed after the upcoming one, among the past ones.
+        assert body.index("Atelier à venir<") < body.index("Atelier archivé<"), role
+
+
 CRAWL_SKIP = ("/admin/", "/i18n/", "/media/", "/deconnexion/", "/sw.js", "/static/")
 
 

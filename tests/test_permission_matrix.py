@@ -234,6 +234,42 @@ def followed_only_by_coordinators(w, role):
     assert FollowUp.objects.exists() == (role in ["coordinator", "superuser"]), role
 
 
+def _workshop_a(w):
+    return type(w.a.workshop).objects.get(pk=w.a.workshop.pk)
+
+
+def _second_round(w):
+    """An empty second round in workshop A (kept as `w.extra_round`)."""
+    w.extra_round = w.a.workshop.add_round(title="Temps vide")
+    return {"direction": "down"}
+
+
+def _second_question(w):
+    """An unanswered second question in workshop A (kept as `w.extra_question`)."""
+    w.extra_question = w.a.round.add_question(title="Consigne sans note")
+    return {"direction": "down"}
+
+
+def _exists(model_name, **lookups):
+    def check(w):
+        from django.apps import apps
+
+        return apps.get_model("atelier", model_name).objects.filter(**lookups).exists()
+
+    return check
+
+
+def creators(coordinator):
+    """Creating a workshop: coordinators only, 403 for every other account."""
+    others = ["animator", "other_animator", "animator_elsewhere", "delegate_a", "delegate_b"]
+    return {
+        "coordinator": coordinator,
+        "superuser": coordinator,
+        **{role: Expect(403) for role in others},
+        **{role: Expect(302) for role in LOGGED_OUT},
+    }
+
+
 def NOTE_HIT(suffix):  # noqa: N802 — reads as a constant in the table
     return f"secrète</mark> {suffix}"
 
@@ -448,6 +484,98 @@ MATRIX = {
         setup_rights(
             Expect(200, contains=("Personne A", "Ajouter une personne"), excludes=("Personne B",))
         ),
+    ),
+    "workshop_create": Row(
+        lambda w: "/ateliers/nouveau/",
+        creators(Expect(302)),
+        method="post",
+        data=lambda w: {
+            "title": "Atelier matrice",
+            "date": "2021-05-04",
+            "format": "online",
+            "copy_from": w.a.workshop.pk,
+        },
+        effect=coordinators_only(
+            _exists("Workshop", title="Atelier matrice", rounds__questions__title="Consigne A")
+        ),
+    ),
+    "workshop_settings": Row(
+        lambda w: f"/ateliers/{w.a.workshop.slug}/reglages/",
+        setup_rights(
+            Expect(200, contains=("Consigne A", 'value="Atelier A"'), excludes=("Consigne B",))
+        ),
+    ),
+    "workshop_archive": Row(
+        lambda w: f"/ateliers/{w.a.workshop.slug}/reglages/archive/",
+        setup_rights(Expect(302)),
+        method="post",
+        data={"archived": "1"},
+        effect=coordinators_only(lambda w: _workshop_a(w).archived_at is not None),
+    ),
+    "round_add": Row(
+        lambda w: f"/ateliers/{w.a.workshop.slug}/reglages/temps/",
+        setup_rights(Expect(302)),
+        method="post",
+        data={"new-round-title": "Temps matrice", "new-round-grouping_mode": "peer"},
+        effect=coordinators_only(_exists("Round", title="Temps matrice", order=2)),
+    ),
+    "round_edit": Row(
+        lambda w: f"/temps/{w.a.round.pk}/reglages/",
+        setup_rights(Expect(302)),
+        method="post",
+        data=lambda w: {
+            f"round-{w.a.round.pk}-title": "Temps renommé",
+            f"round-{w.a.round.pk}-grouping_mode": "manual",
+        },
+        effect=coordinators_only(_exists("Round", title="Temps renommé", grouping_mode="manual")),
+    ),
+    "round_move": Row(
+        lambda w: f"/temps/{w.a.round.pk}/reglages/deplacer/",
+        setup_rights(Expect(302)),
+        method="post",
+        data=_second_round,
+        effect=coordinators_only(lambda w: _exists("Round", pk=w.a.round.pk, order=2)(w)),
+    ),
+    "round_remove": Row(
+        lambda w: f"/temps/{w.extra_round.pk}/reglages/retirer/",
+        setup_rights(Expect(302)),
+        method="post",
+        data=_second_round,
+        effect=coordinators_only(lambda w: not _exists("Round", pk=w.extra_round.pk)(w)),
+    ),
+    "question_add": Row(
+        lambda w: f"/temps/{w.a.round.pk}/consignes/",
+        setup_rights(Expect(302)),
+        method="post",
+        data=lambda w: {
+            f"new-question-{w.a.round.pk}-title": "Consigne matrice",
+            f"new-question-{w.a.round.pk}-default_kind": "lesson",
+        },
+        effect=coordinators_only(_exists("Question", title="Consigne matrice", order=2)),
+    ),
+    "question_edit": Row(
+        lambda w: f"/consignes/{w.a.question.pk}/",
+        setup_rights(Expect(302)),
+        method="post",
+        data=lambda w: {
+            f"question-{w.a.question.pk}-title": "Consigne renommée",
+            f"question-{w.a.question.pk}-default_kind": "obstacle",
+        },
+        effect=coordinators_only(_exists("Question", title="Consigne renommée")),
+    ),
+    "question_move": Row(
+        lambda w: f"/consignes/{w.a.question.pk}/deplacer/",
+        setup_rights(Expect(302)),
+        method="post",
+        data=_second_question,
+        effect=coordinators_only(lambda w: _exists("Question", pk=w.a.question.pk, order=2)(w)),
+    ),
+    "question_remove": Row(
+        lambda w: f"/consignes/{w.extra_question.pk}/retirer/",
+        setup_rights(Expect(302)),
+        method="post",
+        data=_second_question,
+        effect=coordinators_only(lambda w: not _exists("Question", pk=w.extra_question.pk)(w)),
     ),
     "roster_import": Row(
         lambda w: f"/ateliers/{w.a.workshop.slug}/participants/import/",

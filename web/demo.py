@@ -1,4 +1,6 @@
-"""The demonstration world: the seed workshop with its groups, notes and users.
+"""The demonstration world: the seed workshop with its groups, notes and users
+(`load`), and local workshops on six ATC sites with their published syntheses
+and followed-up commitments (`load_local`, texts in web/demo_local.py).
 
 Why one module past ~400 lines: the demo is one script, read top to bottom.
 
@@ -7,6 +9,7 @@ changes nothing. The group notes are reconstructed from the published
 statements, and the workshop is flagged `is_demo` so the UI says so.
 """
 
+import datetime
 import random
 import re
 import uuid
@@ -14,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.db import transaction
+from django.utils import timezone
 
 from atelier import grouping, markup
 from atelier.matching import actor_type_index, find_or_create_actor_type
@@ -25,15 +29,19 @@ from atelier.models import (
     Organisation,
     OrganisationKind,
     Participant,
+    Question,
     Role,
+    Round,
     Theme,
     User,
     WorkingGroup,
     Workshop,
 )
 from synthesis.importing import import_synthesis
-from synthesis.models import Statement
+from synthesis.models import FollowUp, Section, Statement, Status, Synthesis
 from territories.models import Level, Territory
+
+from . import demo_local
 
 SEED = Path(__file__).parent / "fixtures" / "grand-atelier-atc-2021.md"
 SLUG = "grand-atelier-atc-2021"
@@ -414,3 +422,215 @@ def _sentence(text: str) -> str:
 def _themes_of(text: str, themes: dict[str, Theme]) -> list[Theme]:
     lowered = text.lower()
     return [themes[name] for name, words in THEMES.items() if any(w in lowered for w in words)]
+
+
+# --- Local workshops ---------------------------------------------------------------
+
+
+@dataclass
+class LocalSummary:
+    workshops: list[Workshop]
+    notes: int
+
+
+@transaction.atomic
+def load_local() -> LocalSummary:
+    """The local workshops of demo_local.py, each with its rounds, groups,
+    notes, themes, quotes and a published synthesis whose commitments are
+    followed up. The synthesis is written once, from the ideas the notes came
+    from (as a coordinator would word them); a later run leaves it alone."""
+    _territories()
+    actor_types = _actor_types()
+    themes = _themes()
+    users = _users()
+    _, supporters = _organisations()
+    workshops, notes = [], 0
+    for spec in demo_local.WORKSHOPS:
+        workshop = _local_workshop(spec, supporters)
+        participants = _local_participants(workshop, spec, actor_types)
+        groups = _local_groups(workshop, spec, participants)
+        written = _local_notes(workshop, spec, groups, actor_types, themes)
+        _local_synthesis(workshop, spec, written, by=users["coordination"])
+        workshops.append(workshop)
+        notes += sum(len(n) for n in written.values())
+    return LocalSummary(workshops=workshops, notes=notes)
+
+
+def _local_workshop(spec, supporters) -> Workshop:
+    workshop, _ = Workshop.objects.update_or_create(
+        slug=spec.slug,
+        defaults={
+            "title": spec.title,
+            "date": spec.date,
+            "format": spec.format,
+            "territory": Territory.objects.get(level=Level.COMMUNE, code=spec.site),
+            "is_demo": True,
+        },
+    )
+    workshop.supporters.set(supporters)
+    for order, (title, mode, questions) in enumerate(demo_local.ROUNDS, start=1):
+        round_, _ = Round.objects.update_or_create(
+            workshop=workshop, order=order, defaults={"title": title, "grouping_mode": mode}
+        )
+        for number, (_key, text, kind) in enumerate(questions, start=1):
+            Question.objects.update_or_create(
+                round=round_, order=number, defaults={"title": text, "default_kind": kind}
+            )
+    return workshop
+
+
+def _local_participants(workshop, spec, actor_types) -> list[Participant]:
+    if workshop.participants.count() == spec.participants:
+        return list(workshop.participants.order_by("pk"))
+    rng = random.Random(spec.slug)  # noqa: S311 — demo data, reproducible on purpose
+    names = [name for name, _label, _share in ACTOR_TYPES]
+    weights = [share for _name, _label, share in ACTOR_TYPES]
+    site = workshop.territory
+    people = [
+        Participant(
+            workshop=workshop,
+            actor_type=actor_types[rng.choices(names, weights)[0]],
+            territory=site,
+            first_name=rng.choice(FIRST_NAMES),
+            last_name=rng.choice(LAST_NAMES),
+        )
+        for _ in range(spec.participants)
+    ]
+    workshop.participants.all().delete()
+    return Participant.objects.bulk_create(people)
+
+
+def _local_groups(workshop, spec, participants) -> dict[int, list[WorkingGroup]]:
+    """Round 1 mixes people, round 2 gathers peers, as on the seed."""
+    people = [grouping.Person(p.pk, p.actor_type_id, p.territory_id) for p in participants]
+    by_id = {p.pk: p for p in participants}
+    rounds = list(workshop.rounds.order_by("order"))
+    mixed = grouping.form_groups(people, group_count=spec.groups, mode="random", seed=2020)
+    peers = grouping.form_groups(
+        people, group_count=spec.groups, mode="peer", history=[mixed.groups], seed=2020
+    )
+    return {
+        round_.order: _fill(round_, [[by_id[i] for i in g] for g in formed.groups])
+        for round_, formed in zip(rounds, (mixed, peers), strict=True)
+    }
+
+
+def _local_notes(workshop, spec, groups, actor_types, themes) -> dict:
+    """Each idea's notes, one per group, spread over the round's groups. The
+    first note of an idea takes the idea's themes, the others only those
+    their own words show: animators tag some notes, not all (about a third).
+    Returns {(question key, idea index): notes}, quotes under ("quote", index)."""
+    positions: dict[tuple[int, int], int] = {}
+    written = {}
+    start = timezone.make_aware(datetime.datetime.combine(spec.date, datetime.time(9, 30)))
+    minute = 0
+
+    def note(key, group, question, text, **fields):
+        nonlocal minute
+        minute += 1
+        spot = (group.pk, question.pk)
+        positions[spot] = positions.get(spot, 0) + 1
+        return Contribution.objects.update_or_create(
+            client_uuid=uuid.uuid5(NOTES_NAMESPACE, f"{spec.slug}/{key}"),
+            defaults={
+                "group": group,
+                "question": question,
+                "text": text[:NOTE_MAX_LENGTH],
+                "position": positions[spot],
+                "created_at": start + datetime.timedelta(minutes=minute),
+                **fields,
+            },
+        )[0]
+
+    questions = {}
+    for order, (_title, _mode, items) in enumerate(demo_local.ROUNDS, start=1):
+        for number, (key, _text, kind) in enumerate(items, start=1):
+            question = Question.objects.get(
+                round__workshop=workshop, round__order=order, order=number
+            )
+            questions[key] = question
+            round_groups = groups[order]
+            for i, idea in enumerate(spec.ideas.get(key, ())):
+                notes = []
+                for j, text in enumerate(idea.notes):
+                    group = round_groups[(i + j) % len(round_groups)]
+                    notes.append(note(f"{key}/{i}/{j}", group, question, text, kind=kind))
+                for j, n in enumerate(notes):
+                    n.themes.set(_themes_of(idea.statement if j == 0 else n.text, themes))
+                written[(key, i)] = notes
+    lesson, peer_groups = questions["lecon"], groups[len(demo_local.ROUNDS)]
+    for i, quote in enumerate(spec.quotes):
+        speaker = actor_types[quote.actor_type]
+        group = next(
+            (g for g in peer_groups if g.actor_type_id == speaker.pk),
+            peer_groups[i % len(peer_groups)],
+        )
+        written[("quote", i)] = [
+            note(
+                f"quote/{i}",
+                group,
+                lesson,
+                quote.text,
+                kind=Kind.QUOTE,
+                speaker_actor_type=speaker,
+            )
+        ]
+    return written
+
+
+def _local_synthesis(workshop, spec, written, *, by) -> None:
+    if workshop.syntheses.filter(status=Status.PUBLISHED).exists():
+        return
+    workshop.syntheses.all().delete()  # a draft left half-way: written again
+    synthesis = Synthesis.objects.create(workshop=workshop, revision=1, intro=spec.intro)
+    order = 0
+    for round_order, (_title, _mode, items) in enumerate(demo_local.ROUNDS, start=1):
+        for number, (key, title, kind) in enumerate(items, start=1):
+            order += 1
+            question = Question.objects.get(
+                round__workshop=workshop, round__order=round_order, order=number
+            )
+            section = Section.objects.create(
+                synthesis=synthesis,
+                round=question.round,
+                question=question,
+                title=title,
+                order=order,
+            )
+            for i, idea in enumerate(spec.ideas.get(key, ())):
+                notes = written[(key, i)]
+                statement = Statement.objects.create(
+                    section=section,
+                    order=i + 1,
+                    text=idea.statement,
+                    kind=kind,
+                    isolated=len(notes) == 1,
+                )
+                statement.sources.set(notes)
+                _follow_ups(statement, idea.follow_ups, spec.date, by=by)
+            if key == "lecon":
+                for i, quote in enumerate(spec.quotes):
+                    statement = Statement.objects.create(
+                        section=section,
+                        order=100 + i,
+                        text=quote.text,
+                        kind=Kind.QUOTE,
+                        speaker_actor_type=written[("quote", i)][0].speaker_actor_type,
+                    )
+                    statement.sources.set(written[("quote", i)])
+    for status in (Status.IN_REVIEW, Status.APPROVED, Status.PUBLISHED):
+        synthesis.move_to(status, by=by)
+    published = timezone.make_aware(
+        datetime.datetime.combine(spec.date + datetime.timedelta(days=21), datetime.time(17))
+    )
+    Synthesis.objects.filter(pk=synthesis.pk).update(published_at=published)
+
+
+def _follow_ups(statement, steps, date, *, by) -> None:
+    """Each step two months after the one before, from the workshop's date."""
+    for k, (status, note) in enumerate(steps, start=1):
+        follow_up = FollowUp.objects.create(statement=statement, status=status, note=note, by=by)
+        at = timezone.make_aware(
+            datetime.datetime.combine(date + datetime.timedelta(days=60 * k), datetime.time(11))
+        )
+        FollowUp.objects.filter(pk=follow_up.pk).update(at=at)

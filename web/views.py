@@ -54,8 +54,10 @@ def _public_syntheses():
 
 def _upcoming_first(queryset, date):
     """Annotated for ordering current and upcoming workshops first (the
-    soonest first), then past ones (the latest first)."""
-    upcoming = Q(**{f"{date}__gte": timezone.localdate()})
+    soonest first), then past and archived ones (the latest first)."""
+    # An archived workshop is never among the current ones, whatever its date.
+    archived = date.removesuffix("date") + "archived_at"
+    upcoming = Q(**{f"{date}__gte": timezone.localdate(), f"{archived}__isnull": True})
     return queryset.annotate(
         is_past=Case(When(upcoming, then=Value(False)), default=Value(True)),
         upcoming_date=Case(When(upcoming, then=F(date))),
