@@ -81,7 +81,8 @@ format:
 # The deployment checklist with production-like settings must print no warning.
 check-deploy:
 	@DEBUG=false SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" \
-	  ALLOWED_HOSTS=atelier.example.org $(PY) manage.py check --deploy --fail-level WARNING
+	  ALLOWED_HOSTS=atelier.example.org EMAIL_URL=smtp+tls://atelier@smtp.example.org:587 \
+	  $(PY) manage.py check --deploy --fail-level WARNING
 
 $(VENV)/.installed-bench: $(VENV)/.installed pyproject.toml
 	$(PY) -m pip install --quiet -e ".[bench]"

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from .lib.admin import CoordinatorAdmin, CoordinatorInline
 from .models import (
@@ -94,7 +95,11 @@ class ThemeAdmin(CoordinatorAdmin):
         target.absorb(others)
         self.message_user(
             request,
-            _("%(n)s thème(s) fusionné(s) dans « %(target)s ».")
+            ngettext(
+                "%(n)s thème fusionné dans « %(target)s ».",
+                "%(n)s thèmes fusionnés dans « %(target)s ».",
+                len(others),
+            )
             % {"n": len(others), "target": target.name},
         )
 

@@ -40,6 +40,9 @@ class User(AbstractUser):
         verbose_name=_("territoires suivis"),
         help_text=_("Pour un·e délégué·e du préfet : ses territoires et leurs descendants."),
     )
+    # When the last invitation e-mail left (atelier/invitations.py): a second
+    # invitation within its validity sends nothing unless asked to resend.
+    invited_at = models.DateTimeField(_("invité·e le"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("utilisateur·rice")

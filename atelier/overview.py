@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, F, Window
 from django.db.models.functions import RowNumber
 
+from .markup import plain
 from .models import Contribution, Question, Round, WorkingGroup, Workshop
 
 LATEST_PER_CELL = 2
@@ -61,6 +62,8 @@ def build(workshop: Workshop, order: str | None) -> dict:
         .select_related("speaker_actor_type")
     )
     for note in ranked:
+        # Stripped, not rendered: the cell shows the note cut to a line.
+        note.excerpt = plain(note.text)
         latest.setdefault((note.group_id, note.question_id), []).append(note)
     context["questions"] = questions
     context["rows"] = [

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from . import grouping, groups, permissions, roster
+from . import grouping, groups, invitations, permissions, roster
 from .forms import parse_int as _int
 from .forms import territory_from_label
 from .lib.http import csv_response
@@ -217,7 +217,7 @@ class GenerateForm(forms.Form):
         )
 
 
-def _groups_context(round_, form=None):
+def _groups_context(round_, form=None, invite_form=None, already=None):
     current = groups.current_groups(round_)
     animators = User.objects.filter(is_active=True, role__in=[Role.ANIMATOR, Role.COORDINATOR])
     grouped = {m.pk for g in current for m in g.members.all()}
@@ -242,6 +242,8 @@ def _groups_context(round_, form=None):
             "actor_type"
         ),
         "peer_rule": grouping.PEER_RULE,
+        "invite_form": invite_form or invitations.InviteForm(),
+        "already_invited": already,
     }
 
 
@@ -307,6 +309,42 @@ def group_animators(request, group_id):
     group.animators.set(chosen)
     messages.success(request, _("Animation du %(group)s mise à jour.") % {"group": group})
     return redirect(f"{_groups_url(group.round)}#group-{group.pk}")
+
+
+@login_required
+@require_POST
+def animator_invite(request, round_id):
+    """Invite an animator by e-mail from the groups page. Nothing is sent
+    twice: a pending invitation is only resent when asked ("Renvoyer")."""
+    round_ = permissions.get_round_for_coordinator(request.user, round_id)
+    form = invitations.InviteForm(request.POST)
+    if not form.is_valid():
+        context = _groups_context(round_, invite_form=form)
+        return render(request, "atelier/groups.html", context, status=400)
+    data = form.cleaned_data
+    invitation = invitations.invite(
+        first_name=data["first_name"],
+        last_name=data["last_name"],
+        email=data["email"],
+        base_url=request.build_absolute_uri("/"),
+        resend=data["resend"],
+    )
+    person = invitation.user.get_full_name() or invitation.user.email
+    if invitation.outcome == invitations.ALREADY_INVITED:
+        context = _groups_context(round_, invite_form=form, already=invitation.user)
+        return render(request, "atelier/groups.html", context)
+    if invitation.outcome == invitations.HAS_ACCOUNT:
+        messages.info(
+            request,
+            _("%(person)s a déjà un compte : aucune invitation envoyée.") % {"person": person},
+        )
+    else:
+        messages.success(
+            request,
+            _("Invitation envoyée à %(person)s (%(email)s).")
+            % {"person": person, "email": invitation.user.email},
+        )
+    return redirect(f"{_groups_url(round_)}#invite")
 
 
 @login_required

@@ -131,6 +131,29 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 LOGIN_FAILURE_WINDOW = env.int("LOGIN_FAILURE_WINDOW", default=15 * 60)
 
+# E-mail (invitations, forgotten passwords): printed on the console unless
+# EMAIL_URL names an SMTP server, e.g. smtp+tls://user:pass@smtp.example.org:587.
+# Django 6.1's MAILERS (the EMAIL_HOST… settings are deprecated).
+MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+if env("EMAIL_URL", default=""):
+    _email = env.email_url("EMAIL_URL")
+    MAILERS["default"] = {"BACKEND": _email["EMAIL_BACKEND"]}
+    if _email["EMAIL_BACKEND"].endswith(".smtp.EmailBackend"):
+        MAILERS["default"]["OPTIONS"] = {
+            "host": _email["EMAIL_HOST"],
+            "port": _email["EMAIL_PORT"],
+            "username": _email["EMAIL_HOST_USER"],
+            "password": _email["EMAIL_HOST_PASSWORD"],
+            "use_tls": _email.get("EMAIL_USE_TLS", False),
+            "use_ssl": _email.get("EMAIL_USE_SSL", False),
+            "timeout": 10,  # a stuck SMTP server must not hold a request forever
+        }
+# Without EMAIL_URL the console is the default (a newcomer needs no server);
+# `check --deploy` then says so (mail.E001): production sets EMAIL_URL.
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Atelier <atelier@localhost>")
+# How long an invitation or a forgotten-password link stays valid (Django's default: 3 days).
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=60 * 60 * 24 * 3)
+
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("Français")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]

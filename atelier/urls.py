@@ -1,18 +1,47 @@
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.static import serve
 
 from web import search, territory_views, views
 
 from . import board_views as board
+from . import invitations
 from . import people_views as people
 from . import workshop_views as setup
+
+handler403 = "web.views.forbidden"
+handler404 = "web.views.not_found"
+handler500 = "web.views.server_error"
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("connexion/", views.login_view, name="login"),
     path("deconnexion/", views.logout_view, name="logout"),
+    # Choosing a password, after an invitation (atelier/invitations.py) or
+    # when it is forgotten: Django's views, French addresses.
+    path(
+        "mot-de-passe/oublie/",
+        auth_views.PasswordResetView.as_view(form_class=invitations.ForgottenPasswordForm),
+        name="password_reset",
+    ),
+    path(
+        "mot-de-passe/envoye/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "mot-de-passe/<uidb64>/<token>/",
+        # After the link is opened, the token leaves the address for the session.
+        auth_views.PasswordResetConfirmView.as_view(reset_url_token="choisir"),  # noqa: S106
+        name="password_reset_confirm",
+    ),
+    path(
+        "mot-de-passe/fait/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
     path("i18n/", include("django.conf.urls.i18n")),
     path("health/", views.health, name="health"),
     # Before the workshop's own page: "nouveau" is not a slug (Workshop.RESERVED_SLUGS).
@@ -45,6 +74,7 @@ urlpatterns = [
     ),
     path("temps/<int:round_id>/groupes/", people.round_groups, name="round_groups"),
     path("temps/<int:round_id>/groupes/deplacer/", people.group_move, name="group_move"),
+    path("temps/<int:round_id>/groupes/inviter/", people.animator_invite, name="animator_invite"),
     path("temps/<int:round_id>/groupes.csv", people.groups_export, name="groups_export"),
     path("groupes/<int:group_id>/verrou/", people.group_lock, name="group_lock"),
     path("groupes/<int:group_id>/animation/", people.group_animators, name="group_animators"),

@@ -3,6 +3,8 @@
 import difflib
 from dataclasses import dataclass, field
 
+from atelier.markup import plain
+
 from .models import Synthesis
 
 
@@ -42,6 +44,12 @@ def words(before: str, after: str) -> list[tuple[str, str]]:
     return out
 
 
+def _plain_change(kind: str, before: str = "", after: str = "") -> Change:
+    # Stripped, not rendered: a word diff cuts **bold** spans in two.
+    before, after = plain(before), plain(after)
+    return Change(kind, before, after, words(before, after) if kind == "changed" else [])
+
+
 def _section(old: list[str], new: list[str]) -> list[Change]:
     changes = []
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=old, b=new).get_opcodes():
@@ -49,11 +57,9 @@ def _section(old: list[str], new: list[str]) -> list[Change]:
             continue
         pairs = min(i2 - i1, j2 - j1) if op == "replace" else 0
         for k in range(pairs):
-            changes.append(
-                Change("changed", old[i1 + k], new[j1 + k], words(old[i1 + k], new[j1 + k]))
-            )
-        changes += [Change("removed", before=t) for t in old[i1 + pairs : i2]]
-        changes += [Change("added", after=t) for t in new[j1 + pairs : j2]]
+            changes.append(_plain_change("changed", old[i1 + k], new[j1 + k]))
+        changes += [_plain_change("removed", before=t) for t in old[i1 + pairs : i2]]
+        changes += [_plain_change("added", after=t) for t in new[j1 + pairs : j2]]
     return changes
 
 

@@ -17,7 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -335,11 +335,15 @@ def statement_remove(request, statement_id):
     if refused:
         return refused
     count = editing.remove(statement.section.synthesis, statement)
-    messages.success(
-        request,
-        _("Énoncé retiré : ses %(n)s note·s attendent dans « Notes non rattachées ».")
-        % {"n": count},
-    )
+    if count:
+        text = ngettext(
+            "Énoncé retiré : sa note attend dans « Notes non rattachées ».",
+            "Énoncé retiré : ses %(n)s notes attendent dans « Notes non rattachées ».",
+            count,
+        )
+        messages.success(request, text % {"n": count})
+    else:
+        messages.success(request, _("Énoncé retiré."))
     return _back(statement, "non-rattachees")
 
 
@@ -425,7 +429,10 @@ def attach_notes(request, slug):
     except editing.EditError as exc:
         messages.error(request, str(exc))
         return _back(synthesis, "non-rattachees")
-    messages.success(request, _("%(n)s note·s rattachée·s.") % {"n": len(notes)})
+    n = len(notes)
+    messages.success(
+        request, ngettext("%(n)s note rattachée.", "%(n)s notes rattachées.", n) % {"n": n}
+    )
     return _back(statement, f"enonce-{statement.pk}")
 
 

@@ -460,6 +460,15 @@ def test_the_facilitator_overview_counts_and_highlights_silent_groups(world, as_
     assert f"/groupes/{world.a.groups[0].pk}/?lecture=1" in body
 
 
+def test_the_overview_shows_the_latest_notes_without_markup(world, as_user):
+    f.ContributionFactory(
+        group=world.a.groups[0], question=world.a.question, text="Un **point** *clé*"
+    )
+    body = as_user(world.users.coordinator).get(f"/ateliers/{world.a.workshop.slug}/direct/")
+    page = body.content.decode()
+    assert "<li>Un point clé</li>" in page and "**" not in page
+
+
 def test_overview_refreshes_as_a_fragment_within_budget(
     world, as_user, django_assert_max_num_queries
 ):

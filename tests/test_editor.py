@@ -21,6 +21,13 @@ def editor(world, as_user):
     return as_user(world.users.coordinator)
 
 
+def flash(response):
+    """The messages the response leaves for the next page."""
+    from django.contrib.messages import get_messages
+
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
 def url(world, tail=""):
     return f"/ateliers/{world.a.workshop.slug}/synthese/{tail}"
 
@@ -119,18 +126,31 @@ def test_splitting_all_or_no_sources_is_refused(world, editor):
 
 def test_removing_a_statement_sends_its_notes_to_the_unassigned_panel(world, editor):
     one = world.a.draft_statement
-    editor.post(f"/enonces/{one.pk}/retirer/")
+    response = editor.post(f"/enonces/{one.pk}/retirer/")
+    assert flash(response) == [
+        "Énoncé retiré : ses 2 notes attendent dans « Notes non rattachées »."
+    ]
     assert not Statement.objects.filter(pk=one.pk).exists()
     body = editor.get(url(world, "edition/")).content.decode()
     assert "2 notes non rattachées" in body and "Note secrète A1" in body
     assert set(world.a.draft.set_aside.all()) == set(world.a.notes)
 
 
+def test_removing_a_statement_without_notes_says_so_in_good_french(world, editor):
+    one = world.a.draft_statement
+    lone = f.StatementFactory(section=one.section, order=3, text="Sans source")
+    response = editor.post(f"/enonces/{lone.pk}/retirer/")
+    assert flash(response) == ["Énoncé retiré."]
+
+
 def test_an_unassigned_note_is_attached_to_a_statement(world, editor):
     one = world.a.draft_statement
     two = f.StatementFactory(section=one.section, order=2, text="Cible")
     editor.post(f"/enonces/{one.pk}/retirer/")
-    editor.post(url(world, "rattacher/"), {"statement": two.pk, "notes": [world.a.notes[0].pk]})
+    response = editor.post(
+        url(world, "rattacher/"), {"statement": two.pk, "notes": [world.a.notes[0].pk]}
+    )
+    assert flash(response)[-1] == "1 note rattachée."
     assert list(two.sources.all()) == [world.a.notes[0]]
     assert list(world.a.draft.set_aside.all()) == [world.a.notes[1]]
 
@@ -245,6 +265,15 @@ def test_history_shows_what_changed_between_two_revisions(world, editor):
     statement.edit(version=1, text="Énoncé brouillon A revu")
     body = editor.get(url(world, "historique/"), {"de": 1, "a": 2}).content.decode()
     assert "Nouvel énoncé" in body and "<ins>" in body
+
+
+def test_history_shows_the_text_without_its_markup(world, editor):
+    statement = world.a.draft_statement
+    f.StatementFactory(section=world.a.draft_section, order=3, text="Un **nouvel** énoncé")
+    statement.edit(version=1, text="Énoncé **brouillon** A revu")
+    body = editor.get(url(world, "historique/"), {"de": 1, "a": 2}).content.decode()
+    assert "<ins>Un nouvel énoncé</ins>" in body and "Énoncé brouillon A revu" in body
+    assert "**" not in body
 
 
 def test_diff_by_words():

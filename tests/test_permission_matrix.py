@@ -603,6 +603,27 @@ MATRIX = {
             Expect(200, contains=("Personne A", "Former les groupes"), excludes=("Personne B",))
         ),
     ),
+    "animator_invite": Row(
+        lambda w: f"/temps/{w.a.round.pk}/groupes/inviter/",
+        setup_rights(Expect(302)),
+        method="post",
+        data={"first_name": "Camille", "last_name": "Roux", "email": "camille@example.org"},
+        effect=coordinators_only(_exists("User", email="camille@example.org")),
+    ),
+    # Choosing a password: public pages, the same for everyone.
+    "password_reset": Row(
+        lambda w: "/mot-de-passe/oublie/", everyone(200, contains=("Mot de passe oublié",))
+    ),
+    "password_reset_done": Row(
+        lambda w: "/mot-de-passe/envoye/", everyone(200, contains=("Lien envoyé",))
+    ),
+    "password_reset_confirm": Row(
+        lambda w: "/mot-de-passe/MQ/jeton-invalide/",
+        everyone(200, contains=("plus valable",), excludes=("new_password1",)),
+    ),
+    "password_reset_complete": Row(
+        lambda w: "/mot-de-passe/fait/", everyone(200, contains=("Mot de passe enregistré",))
+    ),
     "group_move": Row(
         lambda w: f"/temps/{w.a.round.pk}/groupes/deplacer/",
         setup_rights(Expect(302)),

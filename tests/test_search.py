@@ -17,6 +17,14 @@ from web.search import NOTE, QUOTE, STATEMENT, search
 
 from . import factories as f
 
+
+def flash(response):
+    """The messages the response leaves for the next page."""
+    from django.contrib.messages import get_messages
+
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
 # The page is not wired into atelier/urls.py yet: view tests use this urlconf.
 urlpatterns = [
     path("recherche/", search_module.search_view, name="search"),
@@ -352,6 +360,14 @@ def test_excerpt_escapes_the_text(world):
     assert "&lt;mark&gt;faux" in excerpt
 
 
+def test_excerpt_shows_no_raw_markup(world):
+    note = add_note(world.a.groups[0], "Un **secret** bien *gardé* et un **début coupé")
+    hit = next(hit for hit in search(world.users.coordinator, "secret").hits if hit.object == note)
+    excerpt = str(hit.excerpt)
+    assert "<mark>secret</mark> bien gardé" in excerpt
+    assert "*" not in excerpt
+
+
 def test_long_text_excerpt_is_cut_around_the_match(world):
     words = " ".join(f"mot{i}" for i in range(200))
     note = add_note(world.a.groups[0], f"{words} trouvaille {words}")
@@ -531,7 +547,7 @@ def test_coordinators_class_results_under_a_theme_in_bulk(world, as_user):
     client = as_user(world.users.coordinator)
     page = client.get("/recherche/", {"q": "secret"}).content.decode()
     assert 'form="tag-form"' in page
-    client.post(
+    response = client.post(
         "/recherche/classer/",
         {
             "theme": world.theme.pk,
@@ -540,6 +556,7 @@ def test_coordinators_class_results_under_a_theme_in_bulk(world, as_user):
             "next": "/recherche/?q=secret",
         },
     )
+    assert flash(response) == [f"3 notes classées sous « {world.theme.name} »."]
     tagged = set(world.theme.contributions.values_list("text", flat=True))
     assert tagged == {"Note secrète B1", "Note secrète A1", "Note secrète A2"}
     delegate_page = as_user(world.users.delegate_a).get("/recherche/", {"q": "secret"})
@@ -558,6 +575,11 @@ def test_bulk_classing_reaches_live_boards_and_stays_on_the_site(world, as_user)
         {"theme": world.theme.pk, "notes": [world.a.notes[0].pk], "next": "//evil.example/"},
     )
     assert response.status_code == 302 and response["Location"] == "/recherche/"
+    assert flash(response) == [f"1 note classée sous « {world.theme.name} »."]
+    again = client.post(
+        "/recherche/classer/", {"theme": world.theme.pk, "notes": [world.a.notes[0].pk]}
+    )
+    assert flash(again)[-1] == f"0 note classée sous « {world.theme.name} »."
     changed = list(world.a.notes[0].group.changes_since(since))
     assert [n.pk for n in changed] == [world.a.notes[0].pk]
     assert world.theme in changed[0].themes.all()

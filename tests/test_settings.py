@@ -54,10 +54,23 @@ def test_deploy_checklist_passes_with_production_settings():
             "DEBUG": "false",
             "SECRET_KEY": "k" * 60 + "-Zq9!x",
             "ALLOWED_HOSTS": "atelier.example.org",
+            "EMAIL_URL": "smtp+tls://atelier@smtp.example.org:587",
         }
     )
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+def test_the_deploy_checklist_asks_for_a_real_mailer():
+    result = run_check(
+        {
+            "DEBUG": "false",
+            "SECRET_KEY": "k" * 60 + "-Zq9!x",
+            "ALLOWED_HOSTS": "atelier.example.org",
+            "EMAIL_URL": "",
+        }
+    )
+    assert result.returncode != 0 and "mail.E001" in result.stderr + result.stdout
 
 
 def test_the_app_refuses_to_start_without_a_secret_key(tmp_path):

@@ -43,12 +43,12 @@ from django.db.models import Exists, OuterRef, Q
 from django.forms.utils import flatatt
 from django.shortcuts import redirect, render
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString
-from django.utils.translation import gettext
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST, require_safe
 
-from atelier import permissions
+from atelier import markup, permissions
 from atelier.forms import parse_int as _int
 from atelier.lib import fulltext
 from atelier.lib.http import safe_next
@@ -285,10 +285,17 @@ def _hit(obj, excerpt, match):
         object=obj,
         workshop=workshop,
         text=obj.text,
-        excerpt=excerpt,
+        excerpt=_without_markup(excerpt),
         rank=match.rank,
         date=workshop.date,
     )
+
+
+def _without_markup(excerpt):
+    """Stripped, not rendered: an excerpt is cut anywhere, often inside a
+    **bold** span, and already carries its <mark>s. Only markup characters are
+    removed from the escaped HTML, so it stays safe."""
+    return mark_safe(markup.plain(excerpt).replace("**", "").replace("__", ""))  # noqa: S308
 
 
 # --- The page ----------------------------------------------------------------------------
@@ -430,7 +437,11 @@ def tag_view(request):
         fresh = Contribution.objects.filter(pk__in=notes.values("pk")).tag(theme)
         messages.success(
             request,
-            gettext("%(n)s note·s classée·s sous « %(theme)s ».")
+            ngettext(
+                "%(n)s note classée sous « %(theme)s ».",
+                "%(n)s notes classées sous « %(theme)s ».",
+                fresh,
+            )
             % {"n": fresh, "theme": theme.name},
         )
     return redirect(safe_next(request, request.POST.get("next"), within="/recherche/") or "search")

@@ -11,8 +11,9 @@ from django.db.models import (
     When,
     prefetch_related_objects,
 )
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseServerError
 from django.shortcuts import redirect, render
+from django.template import loader
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
@@ -172,3 +173,26 @@ def health(request):
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return HttpResponse("ok", content_type="text/plain")
+
+
+# The error pages (handler403/404/500 in atelier/urls.py). An htmx request gets
+# the page's message alone, to swap into the page it came from.
+
+
+def forbidden(request, exception=None):
+    return _error_page(request, "403.html", 403)
+
+
+def not_found(request, exception=None):
+    return _error_page(request, "404.html", 404)
+
+
+def server_error(request):
+    # No request context: the database may be what failed.
+    name = "500.html#message" if getattr(request, "htmx", False) else "500.html"
+    return HttpResponseServerError(loader.get_template(name).render())
+
+
+def _error_page(request, template, status):
+    name = f"{template}#message" if getattr(request, "htmx", False) else template
+    return render(request, name, status=status)
