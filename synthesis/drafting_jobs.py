@@ -21,12 +21,12 @@ from datetime import timedelta
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from atelier.models import Workshop
 
+from . import jobs
 from .models import DraftJob, DraftJobStatus
 
 log = logging.getLogger(__name__)
@@ -90,12 +90,7 @@ def enqueue(job_id: int) -> bool:
     if settings.DRAFT_JOBS_IN_THREAD:  # no broker: the web process is the worker
         threading.Thread(target=_run_in_thread, args=(job_id,), daemon=True).start()
         return True
-    try:
-        run_draft.delay(job_id)
-    except Exception:  # kombu/redis raise various errors when the broker is down
-        log.warning("Draft job %s stays pending: the broker did not take it", job_id, exc_info=True)
-        return False
-    return True
+    return jobs.send(run_draft, job_id, "Draft job")
 
 
 def _stale_before():
@@ -103,21 +98,7 @@ def _stale_before():
 
 
 def claim(job_id: int, task_id: str) -> bool:
-    claimable = (
-        Q(status=DraftJobStatus.PENDING)
-        | Q(status=DraftJobStatus.RUNNING, task_id=task_id)  # redelivered after a crash
-        | Q(status=DraftJobStatus.RUNNING, started_at__lt=_stale_before())
-    )
-    return (
-        DraftJob.objects.filter(Q(pk=job_id) & claimable).update(
-            status=DraftJobStatus.RUNNING,
-            started_at=timezone.now(),
-            task_id=task_id or "",
-            attempts=F("attempts") + 1,
-            error="",
-        )
-        == 1
-    )
+    return jobs.claim_row(DraftJob.objects, job_id, task_id, _stale_before(), error="")
 
 
 def run(job_id: int, task_id: str = "") -> None:

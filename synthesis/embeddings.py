@@ -70,12 +70,8 @@ def vectors_for(
         return None
     keys = [digest(t) for t in texts]
     found = stored(keys, model=backend.name)
-    missing = list({k: t for k, t in zip(keys, texts, strict=True) if k not in found}.items())
-    for start in range(0, len(missing), BATCH):
-        chunk = missing[start : start + BATCH]
-        found.update(store([t for _, t in chunk], backend=backend))
-        if on_batch:
-            on_batch(min(start + BATCH, len(missing)), len(missing))
+    missing = [t for k, t in dict(zip(keys, texts, strict=True)).items() if k not in found]
+    found.update(_store_in_batches(missing, backend, on_batch))
     if not texts:
         return np.zeros((0, backend.dim), np.float32)
     return np.vstack([found[k] for k in keys])
@@ -88,11 +84,32 @@ def embed_missing(texts: Iterable[str], *, backend: Backend | None = None) -> in
     if not backend.name:
         return 0
     by_key = {digest(t): t for t in texts if t.strip()}
-    known = set(stored(by_key, model=backend.name))
+    known = _known(by_key, model=backend.name)
     missing = [t for k, t in by_key.items() if k not in known]
-    for start in range(0, len(missing), BATCH):
-        store(missing[start : start + BATCH], backend=backend)
+    _store_in_batches(missing, backend)
     return len(missing)
+
+
+def _known(digests: Iterable[str], *, model: str) -> set[str]:
+    """The digests that already have a vector: their keys only, not the vectors."""
+    wanted, known = list(dict.fromkeys(digests)), set()
+    for start in range(0, len(wanted), 1000):
+        known.update(
+            TextEmbedding.objects.filter(
+                model=model, digest__in=wanted[start : start + 1000]
+            ).values_list("digest", flat=True)
+        )
+    return known
+
+
+def _store_in_batches(texts: list[str], backend: Backend, on_batch=None) -> dict[str, np.ndarray]:
+    """Embed and store `texts` (distinct, none known yet), BATCH at a time."""
+    found = {}
+    for start in range(0, len(texts), BATCH):
+        found.update(store(texts[start : start + BATCH], backend=backend))
+        if on_batch:
+            on_batch(min(start + BATCH, len(texts)), len(texts))
+    return found
 
 
 # --- Notes --------------------------------------------------------------------------
@@ -124,17 +141,13 @@ def backfill(notes, *, backend: Backend | None = None, chunk: int = 1000, on_chu
         last = found[-1][0]
         batch = [(pk, in_context(question, text)) for pk, question, text in found]
         keys = [digest(text) for _, text in batch]
-        known = set(
-            TextEmbedding.objects.filter(model=backend.name, digest__in=set(keys)).values_list(
-                "digest", flat=True
-            )
-        )
+        known = _known(keys, model=backend.name)
         todo = [
             text
             for (_, text), key in zip(batch, keys, strict=True)
             if key not in known and text.strip()
         ]
-        embed_missing(todo, backend=backend)
+        _store_in_batches(list(dict.fromkeys(todo)), backend)
         computed, current = computed + len(todo), current + len(batch) - len(todo)
         if on_chunk:
             on_chunk(computed, current)

@@ -58,10 +58,16 @@ def enqueue(export_id: int) -> bool:
     for the user — the sweep will try again."""
     from .tasks import run_export
 
+    return send(run_export, export_id, "Export")
+
+
+def send(task, row_id: int, what: str) -> bool:
+    """`task.delay(row_id)`, False when the broker does not take it: the row
+    stays pending and the sweep enqueues it later (exports and drafts alike)."""
     try:
-        run_export.delay(export_id)
+        task.delay(row_id)
     except Exception:  # kombu/redis raise various errors when the broker is down
-        log.warning("Export %s stays pending: the broker did not take it", export_id, exc_info=True)
+        log.warning("%s %s stays pending: the broker did not take it", what, row_id, exc_info=True)
         return False
     return True
 
@@ -71,20 +77,26 @@ def _stale_before():
 
 
 def claim(export_id: int, task_id: str) -> bool:
+    return claim_row(Export.objects, export_id, task_id, _stale_before())
+
+
+def claim_row(rows, row_id: int, task_id: str, stale_before, **fields) -> bool:
+    """Mark a job row running for this task with one conditional UPDATE; True
+    if this worker got it. Claimable: pending, or running for this same task
+    id (redelivered after its worker died), or running past the time limit."""
     claimable = (
-        Q(status=ExportStatus.PENDING)
-        | Q(status=ExportStatus.RUNNING, task_id=task_id)  # redelivered after a crash
-        | Q(status=ExportStatus.RUNNING, started_at__lt=_stale_before())
+        Q(status="pending")
+        | Q(status="running", task_id=task_id)
+        | Q(status="running", started_at__lt=stale_before)
     )
-    return (
-        Export.objects.filter(Q(pk=export_id) & claimable).update(
-            status=ExportStatus.RUNNING,
-            started_at=timezone.now(),
-            task_id=task_id or "",
-            attempts=F("attempts") + 1,
-        )
-        == 1
+    updated = rows.filter(Q(pk=row_id) & claimable).update(
+        status="running",
+        started_at=timezone.now(),
+        task_id=task_id or "",
+        attempts=F("attempts") + 1,
+        **fields,
     )
+    return updated == 1
 
 
 def storage_key(export: Export) -> str:

@@ -326,7 +326,30 @@ class ExportFormat(models.TextChoices):
     JSON = "json", _("JSON (données ouvertes)")
 
 
-class Export(models.Model):
+class BackgroundJob(models.Model):
+    """What every background job row records (exports, drafts): who asked and
+    when, the worker's task and attempts, and why it failed. Claimed and sent
+    by the helpers of jobs.py."""
+
+    attempts = models.PositiveSmallIntegerField(_("tentatives"), default=0)
+    error = models.TextField(_("erreur"), blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def in_progress(self):
+        return self.status in ("pending", "running")
+
+
+class Export(BackgroundJob):
     """One file per revision and format, made in the background. The row is the
     job: its status says where it is, and a worker claims it atomically."""
 
@@ -335,16 +358,7 @@ class Export(models.Model):
     status = models.CharField(
         _("état"), max_length=10, choices=ExportStatus.choices, default=ExportStatus.PENDING
     )
-    attempts = models.PositiveSmallIntegerField(_("tentatives"), default=0)
-    error = models.TextField(_("erreur"), blank=True)
     file = models.FileField(_("fichier"), upload_to="exports/", max_length=300, blank=True)
-    task_id = models.CharField(max_length=64, blank=True)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    requested_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("export")
@@ -357,10 +371,6 @@ class Export(models.Model):
 
     def __str__(self):
         return f"{self.synthesis} — {self.get_format_display()}"
-
-    @property
-    def in_progress(self):
-        return self.status in (ExportStatus.PENDING, ExportStatus.RUNNING)
 
 
 class FollowUpStatus(models.TextChoices):
@@ -418,7 +428,7 @@ class DraftJobStatus(models.TextChoices):
     FAILED = "failed", _("Échec")
 
 
-class DraftJob(models.Model):
+class DraftJob(BackgroundJob):
     """One run of the draft over a workshop's notes, done by a worker with its
     progress counted in questions. At most one job per workshop is pending or
     running: a double click finds the first one."""
@@ -437,15 +447,6 @@ class DraftJob(models.Model):
     total = models.PositiveIntegerField(default=0)
     done = models.PositiveIntegerField(default=0)
     summary = models.TextField(_("résumé"), blank=True)
-    error = models.TextField(_("erreur"), blank=True)
-    attempts = models.PositiveSmallIntegerField(_("tentatives"), default=0)
-    task_id = models.CharField(max_length=64, blank=True)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    requested_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("génération de brouillon")
@@ -461,10 +462,6 @@ class DraftJob(models.Model):
 
     def __str__(self):
         return f"{self.workshop} : {self.get_status_display()}"
-
-    @property
-    def in_progress(self):
-        return self.status in (DraftJobStatus.PENDING, DraftJobStatus.RUNNING)
 
 
 class DismissedSuggestion(models.Model):

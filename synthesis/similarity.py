@@ -75,15 +75,13 @@ def lexical_vectors(texts: Sequence[str]) -> sparse.csr_matrix:
 
 
 class Backend:
-    """`name` keys the stored vectors ("" when nothing is stored); `parts`
-    are the (start, stop) columns of each model's vector in a stored one."""
+    """`name` keys the stored vectors ("" when nothing is stored: the lexical
+    backend, which has no `embed`); `parts` are the (start, stop) columns of
+    each model's vector in a stored one. Semantic backends add `embed(texts)`."""
 
     name = ""
     dim = 0
     parts: tuple[tuple[int, int], ...] = ()
-
-    def embed(self, texts: list[str]) -> np.ndarray:
-        raise NotImplementedError
 
 
 class Lexical(Backend):
