@@ -2,23 +2,35 @@ import hashlib
 
 from django import forms
 from django.conf import settings
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.cache import cache
 from django.utils.translation import gettext_lazy as _
 
 from . import markup
 from .lib.http import parse_int  # noqa: F401 — the views' integer parser
+from .lib.roles import can_administer
 from .models import NOTE_MAX_LENGTH, ActorType, Kind, Question, Theme
 
+# Longer passwords are refused before any hashing: hashing a megabyte-long
+# password is a cheap denial of service (both logins, site and admin).
+PASSWORD_MAX_LENGTH = 1024
 
-class LoginForm(AuthenticationForm):
-    """Django's login form, with a cap on repeated failures per account and address."""
 
-    # Hashing a megabyte-long password is a cheap denial of service.
+class ThrottledLoginForm(forms.Form):
+    """Django's login form with a cap on repeated failures per account and address.
+
+    The count lives in the cache; with Redis down, the cache counts in each
+    process's memory (atelier/lib/cache.py), so the cap still holds, per
+    gunicorn worker: at worst LOGIN_FAILURE_LIMIT × workers guesses per window,
+    each costing ~350 ms of CPU, instead of no cap at all. Counting in the
+    database instead would cost a write per failure on every outage-free day.
+    """
+
     password = forms.CharField(
         label=_("Mot de passe"),
         strip=False,
-        max_length=1024,
+        max_length=PASSWORD_MAX_LENGTH,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
@@ -38,14 +50,43 @@ class LoginForm(AuthenticationForm):
         try:
             cleaned = super().clean()
         except forms.ValidationError:
-            cache.add(key, 0, settings.LOGIN_FAILURE_WINDOW)
-            try:
-                cache.incr(key)
-            except ValueError:  # expired between add and incr
-                cache.set(key, 1, settings.LOGIN_FAILURE_WINDOW)
+            _count_failure(key)
             raise
-        cache.delete(key)
+        if self.user_cache is None:
+            # A field was refused (an over-long password): no user was checked,
+            # and it is a failed attempt all the same, never a reset.
+            _count_failure(key)
+        else:
+            cache.delete(key)
         return cleaned
+
+
+def _count_failure(key):
+    cache.add(key, 0, settings.LOGIN_FAILURE_WINDOW)
+    try:
+        cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, settings.LOGIN_FAILURE_WINDOW)
+
+
+class LoginForm(ThrottledLoginForm, AuthenticationForm):
+    pass
+
+
+class AdminLoginForm(ThrottledLoginForm, AdminAuthenticationForm):
+    """The admin's login, throttled like the site's (one count for both: the
+    same account and address guessing on either page adds up)."""
+
+    def confirm_login_allowed(self, user):
+        # Our admin lets coordinators in through the role, not is_staff
+        # (atelier/admin_site.py), so its login asks the same question.
+        AuthenticationForm.confirm_login_allowed(self, user)
+        if not can_administer(user):
+            raise forms.ValidationError(
+                self.error_messages["invalid_login"],
+                code="invalid_login",
+                params={"username": self.username_field.verbose_name},
+            )
 
 
 class NoteFieldsMixin:

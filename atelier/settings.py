@@ -7,6 +7,7 @@ project folder, Celery tasks run in-process when REDIS_URL is absent.
 from pathlib import Path
 
 import environ
+from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -38,10 +39,13 @@ INSTALLED_APPS = [
     "atelier",
     "synthesis",
     "web",
+    "api",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "atelier.lib.headers.permissions_policy_middleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -72,6 +76,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                # csp_nonce, which django-htmx's {% htmx_script %} puts on its tag.
+                "django.template.context_processors.csp",
             ],
         },
     },
@@ -105,20 +111,22 @@ REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's RedisCache raises when Redis is down, which made every
+            # page 500; this one falls back to each process's memory and tries
+            # Redis again after RETRY_AFTER seconds (atelier/lib/cache.py).
+            "BACKEND": "atelier.lib.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "atelier",
-            # An unreachable Redis fails fast; its users fall back (sessions
-            # to the database, the board to rendering its notes itself).
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1, "RETRY_AFTER": 5},
         }
     }
-    # Sessions read from Redis, written through to the database: one query
-    # less on every request. Only with a cache all processes share, or a
-    # logout in one gunicorn worker would leave the session alive in another.
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Sessions live in the database only (Django's default engine), never in the
+# cache: with `cached_db`, a logout during a Redis outage deletes the database
+# row but cannot delete the Redis copy, and the session comes back to life when
+# Redis does. One primary-key query per request is the price.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -126,7 +134,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Repeated login failures are throttled (see web/views.py); a password
+# Repeated login failures are throttled (atelier/forms.py, both the site's and
+# the admin's login, also with Redis down); a password
 # check costs ~350 ms of CPU, so unthrottled guessing is also a denial of service.
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 LOGIN_FAILURE_WINDOW = env.int("LOGIN_FAILURE_WINDOW", default=15 * 60)
@@ -176,6 +185,39 @@ SESSION_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Content-Security-Policy (Django's middleware): scripts and styles from our
+# own static files only, no inline script nor handler (the one inline tag,
+# htmx, carries the request's nonce); htmx's indicator <style> is turned off in
+# base.html and its rules live in atelier.css. Scripts set styles through the
+# CSSOM (element.style), which style-src does not govern, so no 'unsafe-inline'.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "worker-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+# Browser features no page of Atelier uses, refused to the page and any frame
+# (atelier/lib/headers.py sends them as Permissions-Policy: camera=(), …).
+PERMISSIONS_POLICY_DISABLED = [
+    "accelerometer",
+    "autoplay",
+    "camera",
+    "display-capture",
+    "geolocation",
+    "gyroscope",
+    "magnetometer",
+    "microphone",
+    "midi",
+    "payment",
+    "usb",
+]
 if not DEBUG:
     SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=True)
     CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=True)
@@ -226,18 +268,33 @@ DRAFT_TIME_LIMIT = env.int("DRAFT_TIME_LIMIT", default=600)
 # Longer than the hard limits, so a slow task is not handed to a second worker.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": max(CELERY_TASK_TIME_LIMIT, DRAFT_TIME_LIMIT) * 4,
-    # A request must not hang when Redis is down: fail fast, the sweep retries.
-    "socket_connect_timeout": 1,
+    # A request must not hang when Redis is down: one connection attempt, no
+    # retries (kombu otherwise retries for broker_connection_timeout, 6 s in
+    # all), and the row stays pending for the sweep (synthesis/jobs.py: send).
+    "socket_connect_timeout": 0.5,
     "socket_timeout": 5,
+    "max_retries": 0,
 }
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
 CELERY_TASK_PUBLISH_RETRY = False
-# The draft's model work (vectors, drafts) on its own queue and worker: the
-# sentence encoders hold ~300 MB in the process that loads them, which the
-# export worker (WeasyPrint) must not carry. docker-compose runs one worker each.
+# One queue per workload, one worker (or several hosts of them) per queue,
+# each with its own concurrency, memory cap and time limits (docker-compose.yml):
+# - "exports": WeasyPrint, up to a few hundred MB a PDF, limited by
+#   CELERY_TASK_SOFT_TIME_LIMIT/CELERY_TASK_TIME_LIMIT;
+# - "drafting": the draft's model work (vectors, drafts); the sentence encoders
+#   hold ~300 MB in the process that loads them, which the export worker must
+#   not carry; limited by DRAFT_TIME_LIMIT;
+# - "celery" (the default): the sweeps, a few queries each, so that a queue
+#   full of PDFs never delays them.
 CELERY_TASK_ROUTES = {
+    "synthesis.run_export": {"queue": "exports"},
     "synthesis.embed_notes": {"queue": "drafting"},
     "synthesis.run_draft": {"queue": "drafting"},
 }
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+# Beat must run once: two would send every sweep twice (harmless, as a sweep
+# only enqueues what is pending, but wasteful). Both workers take the default
+# queue, so a sweep waits only while both are busy.
 CELERY_BEAT_SCHEDULE = {
     "sweep-exports": {"task": "synthesis.sweep_exports", "schedule": 60.0},
     "sweep-drafts": {"task": "synthesis.sweep_drafts", "schedule": 60.0},
@@ -256,3 +313,71 @@ LOGGING = {
         "weasyprint.progress": {"level": "WARNING"},
     },
 }
+
+# Files (logos, exports): the local disk under MEDIA_ROOT unless a bucket is
+# named. Web nodes and workers on several hosts need the bucket: a disk is one
+# machine's. Either one URL,
+#   STORAGE_URL=s3://KEY:SECRET@host:port/bucket[/prefix]?region=fr-par&secure=0
+# (no host: AWS's own endpoint; secure=0: plain HTTP, for a store on loopback or
+# a private network; addressing=virtual for stores that want bucket.host), or
+# django-storages' AWS_STORAGE_BUCKET_NAME with AWS_S3_ENDPOINT_URL,
+# AWS_S3_REGION_NAME, AWS_S3_ADDRESSING_STYLE, AWS_ACCESS_KEY_ID and
+# AWS_SECRET_ACCESS_KEY.
+# atelier/lib/s3.py says why nothing in the bucket is ever public.
+STORAGE_URL = env("STORAGE_URL", default="")
+# How an export leaves, after its rights check: "stream" through the web
+# process (the bucket may stay reachable by the servers only), or "redirect" to
+# a pre-signed URL valid STORAGE_URL_EXPIRY seconds, at most 60.
+STORAGE_DOWNLOADS = env("STORAGE_DOWNLOADS", default="stream")
+STORAGE_URL_EXPIRY = min(env.int("STORAGE_URL_EXPIRY", default=60), 60)
+
+
+def _bucket_options(url: str) -> dict:
+    from urllib.parse import parse_qs, unquote, urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme != "s3":
+        raise environ.ImproperlyConfigured("STORAGE_URL must start with s3://")
+    bucket, _slash, prefix = parts.path.strip("/").partition("/")
+    query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+    options = {
+        "bucket_name": bucket,
+        "location": prefix,
+        "access_key": unquote(parts.username or "") or None,
+        "secret_key": unquote(parts.password or "") or None,
+        "region_name": query.get("region") or None,
+    }
+    if parts.hostname:
+        scheme = "http" if query.get("secure") in ("0", "false", "no") else "https"
+        port = f":{parts.port}" if parts.port else ""
+        options["endpoint_url"] = f"{scheme}://{parts.hostname}{port}"
+        # Self-hosted stores (MinIO, SeaweedFS, Garage) name buckets in the path.
+        options["addressing_style"] = query.get("addressing", "path")
+    return options
+
+
+_bucket = (
+    _bucket_options(STORAGE_URL)
+    if STORAGE_URL
+    else {
+        "bucket_name": env("AWS_STORAGE_BUCKET_NAME"),
+        "endpoint_url": env("AWS_S3_ENDPOINT_URL", default="") or None,
+        "region_name": env("AWS_S3_REGION_NAME", default="") or None,
+        "addressing_style": env("AWS_S3_ADDRESSING_STYLE", default="") or None,
+        # Keys: django-storages reads AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY itself.
+    }
+    if env("AWS_STORAGE_BUCKET_NAME", default="")
+    else None
+)
+if _bucket:
+    STORAGES["default"] = {
+        "BACKEND": "atelier.lib.s3.BucketStorage",
+        "OPTIONS": {
+            **_bucket,
+            "default_acl": None,  # the bucket's policy (private) applies
+            "file_overwrite": False,  # two logos of one name both stay, as on disk
+            "querystring_expire": STORAGE_URL_EXPIRY,
+            # Reads bigger than this spill to a temporary file, not the memory.
+            "max_memory_size": 4 * 1024 * 1024,
+        },
+    }

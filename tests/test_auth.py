@@ -1,7 +1,7 @@
 import pytest
 from django.test import Client
 
-from atelier.models import User
+from atelier.models import Role, User
 
 from . import factories as f
 
@@ -116,3 +116,62 @@ def test_english_is_available_through_the_switcher(client):
     assert response.status_code == 302
     body = client.get("/connexion/").content.decode()
     assert 'lang="en"' in body and "Log in" in body
+
+
+def admin_login(client, username="camille", password=f.PASSWORD):
+    # As the admin's login page posts it, with its hidden "next".
+    data = {"username": username, "password": password, "next": "/admin/"}
+    return client.post("/admin/login/?next=/admin/", data)
+
+
+@pytest.fixture
+def superuser():
+    return f.UserFactory(username="racine", is_superuser=True, is_staff=True)
+
+
+def test_admin_login_is_throttled_like_the_site_login(client, superuser, settings):
+    settings.LOGIN_FAILURE_LIMIT = 5
+    for _ in range(8):
+        admin_login(client, "racine", "faux")
+    body = admin_login(client, "racine").content.decode()
+    assert "Trop de tentatives de connexion" in body
+    assert "_auth_user_id" not in client.session
+    assert client.get("/admin/").status_code == 302  # still at the login page
+
+
+def test_failures_on_the_site_and_admin_logins_add_up(client, superuser, settings):
+    settings.LOGIN_FAILURE_LIMIT = 4
+    for _ in range(2):
+        login(client, "racine", "faux")
+        admin_login(client, "racine", "faux")
+    assert "Trop de tentatives de connexion" in login(client, "racine").content.decode()
+    assert "Trop de tentatives de connexion" in admin_login(client, "racine").content.decode()
+
+
+def test_admin_login_refuses_a_very_long_password_before_hashing(client, superuser, monkeypatch):
+    checked = []
+    monkeypatch.setattr(User, "check_password", lambda self, raw: checked.append(raw))
+    body = admin_login(client, "racine", "x" * 1_000_000).content.decode()
+    assert "au plus 1024 caractères" in body
+    assert checked == [] and "_auth_user_id" not in client.session
+
+
+def test_an_over_long_password_counts_as_a_failure(client, user, settings):
+    settings.LOGIN_FAILURE_LIMIT = 3
+    login(client, password="faux")
+    login(client, password="faux")
+    login(client, password="x" * 5000)  # refused unhashed, and no reset of the count
+    assert "Trop de tentatives de connexion" in login(client).content.decode()
+
+
+def test_a_coordinator_logs_in_through_the_admin_login(client):
+    f.UserFactory(username="coordo", role=Role.COORDINATOR)
+    response = admin_login(client, "coordo")
+    assert response.status_code == 302 and response.url == "/admin/"
+    assert "Données des ateliers" in client.get("/admin/").content.decode()
+
+
+def test_an_animator_cannot_log_in_through_the_admin_login(client, user):
+    body = admin_login(client).content.decode()
+    assert "_auth_user_id" not in client.session
+    assert "errornote" in body

@@ -59,3 +59,62 @@ def test_server_error_for_htmx_is_a_fragment():
     request.htmx = True
     fragment = views.server_error(request).content.decode()
     assert "Une erreur inattendue" in fragment and "<html" not in fragment
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_htmx_shows_refusals_in_the_alert_area_and_clears_them(page, world, live_server):
+    from playwright.sync_api import expect
+
+    from atelier.models import Role
+
+    from . import factories as f
+    from .browser import log_in
+
+    coordinator = world.users.coordinator
+    kept = f.ParticipantFactory(workshop=world.a.workshop, first_name="Gardée", last_name="Là")
+    log_in(page.context, live_server, coordinator)
+    page.goto(f"/ateliers/{world.a.workshop.slug}/participants/")
+    alerts = page.locator("#htmx-alerts")
+    expect(alerts).to_be_hidden()
+
+    # Another coordinator removed this person meanwhile: "Modifier" answers 404.
+    edit_gone = page.locator(f"#person-{world.a.person.pk} a", has_text="Modifier")
+    edit_gone.wait_for()
+    world.a.person.delete()
+    edit_gone.click()
+    expect(alerts).to_contain_text("Cette page n'existe pas, ou plus.")
+    expect(alerts.get_by_role("alert")).to_be_visible()
+
+    # This coordinator is now an animator of the workshop: 403, said in French.
+    coordinator.role = Role.ANIMATOR
+    coordinator.save()
+    world.a.groups[0].animators.add(coordinator)
+    edit_kept = page.locator(f"#person-{kept.pk} a", has_text="Modifier")
+    edit_kept.click()
+    expect(alerts).to_contain_text("Vous n'avez pas le droit d'ouvrir cette page.")
+    expect(alerts).not_to_contain_text("Cette page n'existe pas")  # one message at a time
+
+    # The role back, the same link works: its form opens and the alert goes.
+    coordinator.role = Role.COORDINATOR
+    coordinator.save()
+    edit_kept.click()
+    page.locator(f"#person-{kept.pk}.editing").wait_for()
+    expect(alerts).to_be_hidden()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_htmx_shows_the_generic_message_for_a_proxy_error(page, world, live_server):
+    from playwright.sync_api import expect
+
+    from .browser import log_in
+
+    log_in(page.context, live_server, world.users.coordinator)
+    # A proxy in front of Atelier answers 502 with a page of its own.
+    page.route("**/modifier/", lambda route: route.fulfill(status=502, body="<h1>Bad Gateway</h1>"))
+    page.goto(f"/ateliers/{world.a.workshop.slug}/participants/")
+    page.locator(f"#person-{world.a.person.pk} a", has_text="Modifier").click()
+    alerts = page.locator("#htmx-alerts")
+    expect(alerts).to_contain_text("Une erreur inattendue nous empêche d'afficher cette page.")
+    expect(alerts).not_to_contain_text("Bad Gateway")

@@ -112,9 +112,8 @@ def session_engine(redis_url):
     return result.stdout.strip()
 
 
-def test_sessions_are_cached_only_in_a_cache_every_process_shares():
-    # A per-process cache would keep a logged-out session alive in the other workers.
+def test_sessions_live_in_the_database_only_even_with_redis():
+    # Never in a cache: a logout during a Redis outage could not delete the
+    # cached copy, and the session would come back with Redis (tests/test_redis_down.py).
     assert session_engine("") == "django.contrib.sessions.backends.db"
-    assert session_engine("redis://127.0.0.1:6379/0") == (
-        "django.contrib.sessions.backends.cached_db"
-    )
+    assert session_engine("redis://127.0.0.1:6379/0") == "django.contrib.sessions.backends.db"

@@ -15,3 +15,38 @@ document.addEventListener("submit", (event) => {
 document.addEventListener("click", (event) => {
   if (event.target.closest("button[data-print]")) window.print();
 });
+
+// htmx leaves 4xx and 5xx answers out of the page (base.html's responseHandling
+// swaps only 400 and 409: forms with their messages). The French message the
+// server sends for the others (web/views.py: 403, 404 and 500 as fragments) goes
+// into the alert area under the header, so that a refused or failed click says
+// why instead of doing nothing; an answer without one (a proxy's 502) gets the
+// generic message. The next success of the same element takes it away, so a
+// poll that failed once does not leave a stale alarm.
+let alertSource = null;
+
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const { xhr, shouldSwap, requestConfig } = event.detail;
+  const area = document.getElementById("htmx-alerts");
+  if (shouldSwap || xhr.status < 400 || !area) return;
+  const answer = document.createElement("template");
+  answer.innerHTML = xhr.responseText;  // inert: nothing in a <template> runs
+  const generic = document.getElementById("htmx-error-generic");
+  const message = answer.content.querySelector(".error-message")
+    || (generic && generic.content.querySelector(".error-message"));
+  if (!message) return;
+  area.replaceChildren(message.cloneNode(true));
+  area.hidden = false;
+  alertSource = requestConfig && requestConfig.elt;
+});
+
+document.addEventListener("htmx:afterRequest", (event) => {
+  const { successful, requestConfig } = event.detail;
+  if (!successful || !requestConfig || requestConfig.elt !== alertSource) return;
+  const area = document.getElementById("htmx-alerts");
+  if (area) {
+    area.replaceChildren();
+    area.hidden = true;
+  }
+  alertSource = null;
+});
