@@ -9,12 +9,13 @@ JavaScript is off, and for the offline outbox (X-Outbox header) JSON errors.
 
 import uuid
 from collections import defaultdict
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.staticfiles import finders
-from django.http import FileResponse, HttpResponse, JsonResponse
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -121,8 +122,26 @@ def _script_messages():
             "enregistrement refusé : reconnectez-vous dans un autre onglet, vos notes attendent ici"
         ),
         "server": _("le serveur ne répond pas, nouvel essai automatique"),
-        "refused_label": _("Refusée :"),
         "refused": _("la note a été refusée."),
+        "other_user": _(
+            "une autre personne est connectée dans ce navigateur : ces notes restent "
+            "gardées pour celle ou celui qui les a écrites"
+        ),
+        "refused_one": _("1 note non enregistrée"),
+        "refused_many": _("{n} notes non enregistrées"),
+        "other_group": _("Groupe : {group}"),
+        "copy": _("Copier le texte"),
+        "copied": _("Texte copié."),
+        "copy_failed": _("La copie a échoué : sélectionnez le texte à la main."),
+        "retry": _("Renvoyer"),
+        "discard": _("Effacer"),
+        "discard_confirm": _("Effacer définitivement cette note ? Son texte sera perdu."),
+        "legacy": _(
+            "Note gardée par une version précédente du tableau, sans nom d'auteur : "
+            "vérifiez qu'elle est de vous avant de la renvoyer."
+        ),
+        "logout_one": _("1 note de ce navigateur n'est pas encore enregistrée."),
+        "logout_many": _("{n} notes de ce navigateur ne sont pas encore enregistrées."),
     }
 
 
@@ -144,13 +163,7 @@ def board_changes(request, group_id):
     """Notes changed since `since`, as note partials; the client merges them."""
     group = permissions.get_group_for_reader(request.user, group_id)
     now = timezone.now()
-    try:
-        since = datetime.fromisoformat(request.GET.get("since", ""))
-    except ValueError:
-        since = now
-    if timezone.is_naive(since):
-        since = timezone.make_aware(since)
-    notes = group.changes_since(since)
+    notes = group.changes_since(_since(request.GET.get("since", ""), now))
     response = render(
         request,
         "atelier/board_changes.html",
@@ -161,6 +174,19 @@ def board_changes(request, group_id):
     )
     response["X-Board-Cursor"] = now.isoformat()
     return response
+
+
+def _since(value: str, now: datetime) -> datetime:
+    """The moment a poll asks from. The board sends back the cursor it was
+    given; anything else (garbage, "…+23:59" from a mangled query string, a
+    year 1 that overflows once in UTC) is read as "now": nothing new."""
+    try:
+        since = datetime.fromisoformat(value)
+        if timezone.is_naive(since):
+            since = timezone.make_aware(since)
+        return since.astimezone(UTC)
+    except (ValueError, OverflowError):
+        return now
 
 
 def _note_response(request, note, *, status=200, template="note"):
@@ -181,9 +207,23 @@ def _back_to(note_or_group, anchor=None):
 @login_required
 @require_POST
 def note_create(request, group_id):
-    group = permissions.get_group_for_writer(request.user, group_id)
-    form = NoteForm(request.POST, round=group.round)
     outbox = "X-Outbox" in request.headers
+    if outbox and request.POST.get("outbox_user") != str(request.user.pk):
+        # The browser's outbox says who typed the note: never store it under
+        # the name of whoever is logged in now (a shared computer, a session
+        # changed in another tab). The browser keeps it for its author.
+        message = _(
+            "Cette note a été écrite par une autre personne que celle qui est connectée : "
+            "elle n'est pas enregistrée sous votre nom."
+        )
+        return JsonResponse({"code": "other_user", "errors": {"text": [message]}}, status=409)
+    try:
+        group = permissions.get_group_for_writer(request.user, group_id)
+    except (PermissionDenied, Http404) as refusal:
+        if not outbox:
+            raise
+        return _outbox_refusal(refusal)
+    form = NoteForm(request.POST, round=group.round)
     if not form.is_valid():
         if outbox:
             return JsonResponse({"errors": _messages(form)}, status=400)
@@ -201,6 +241,19 @@ def note_create(request, group_id):
     return render(
         request, f"{BOARD}#note", {"note": note, "can_write": True}, status=201 if created else 200
     )
+
+
+def _outbox_refusal(refusal):
+    """A waiting note the server will never take (its animator was moved to
+    another group, the group is gone): a French reason, as JSON, so that the
+    board sets it aside with its text and sends the next ones."""
+    if isinstance(refusal, PermissionDenied):
+        message = _("Vous n'animez plus ce groupe : la note n'y a pas été enregistrée.")
+        status = 403
+    else:
+        message = _("Ce groupe n'existe plus ou ne vous est plus ouvert.")
+        status = 404
+    return JsonResponse({"code": "refused", "errors": {"text": [message]}}, status=status)
 
 
 def _messages(form):
@@ -297,7 +350,15 @@ def note_move(request, note_id):
     offset = {"up": -1, "down": 1}.get(request.POST.get("direction"))
     if offset is None:  # a drag and drop: any number of places
         offset = parse_int(request.POST.get("offset"))
-    if offset:
+    # Another animator of the board may have deleted the note a moment ago:
+    # it has no place among the living notes any more.
+    gone = note.deleted_at is not None
+    if gone:
+        message = _("Cette note vient d'être supprimée : elle n'a pas été déplacée.")
+        if not request.htmx:
+            messages.error(request, message)
+            return _back_to(note, f"notes-q{note.question_id}")
+    elif offset:
         note.move(offset)
     if not request.htmx:
         return _back_to(note, f"note-{note.pk}")
@@ -310,9 +371,11 @@ def note_move(request, note_id):
             "question": question,
             "group": group,
             "can_write": True,
-            "moved": note.pk,
+            "moved": None if gone else note.pk,
             "direction": request.POST.get("direction"),
+            "gone": message if gone else "",
         },
+        status=409 if gone else 200,
     )
 
 

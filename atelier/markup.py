@@ -21,7 +21,7 @@ ALLOWED_TAGS = {"p", "strong", "em", "ul", "ol", "li", "br"}
 
 # Control characters other than tab and newline have no place in a note; NUL
 # bytes are refused by PostgreSQL outright.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # C0, DEL and C1 (U+009B: CSI)
 
 
 def clean_text(text: str) -> str:

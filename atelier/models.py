@@ -117,6 +117,26 @@ class ActorType(models.Model):
         return f"Paroles {markup.de(label)}"
 
 
+class ActorTypeAlias(models.Model):
+    """Another name people type for an actor type ("DDP" for "Délégué·e du
+    préfet"), added by the coordination from the roster import; the matcher
+    (atelier/matching.py) reads it after the names themselves."""
+
+    actor_type = models.ForeignKey(
+        ActorType, models.CASCADE, related_name="aliases", verbose_name=_("type d'acteur")
+    )
+    name = models.CharField(_("autre nom"), max_length=120, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("autre nom de type d'acteur")
+        verbose_name_plural = _("autres noms de types d'acteur")
+        ordering = ["name"]
+
+    def __str__(self):
+        return f"{self.name} → {self.actor_type}"
+
+
 class Theme(models.Model):
     name = models.CharField(_("nom"), max_length=120, unique=True)
     slug = models.SlugField(max_length=120, unique=True)
@@ -625,7 +645,9 @@ class Contribution(models.Model):
             .board_order()
             .only("pk", "position", "updated_at")
         )
-        index = next(i for i, note in enumerate(siblings) if note.pk == self.pk)
+        index = next((i for i, note in enumerate(siblings) if note.pk == self.pk), None)
+        if index is None:  # deleted meanwhile by another animator: nothing to move
+            return False
         target = max(0, min(len(siblings) - 1, index + offset))
         if target == index:
             return False

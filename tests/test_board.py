@@ -30,6 +30,8 @@ def board(world, as_user):
             "question": world.a.question.pk,
             "kind": Kind.OBSTACLE,
             "text": "Le manque de temps",
+            # Who typed it, as the browser's outbox says (checked on X-Outbox posts).
+            "outbox_user": str(world.users.animator.pk),
             **overrides,
         }
 
@@ -172,6 +174,95 @@ def test_a_nul_byte_is_refused_in_french(board):
     response = client.post(url, note(text="avant\x00après"), headers=OUTBOX)
     assert response.status_code == 400
     assert "Le caractère nul n’est pas autorisé." in response.json()["errors"]["text"][0]
+
+
+@pytest.mark.parametrize(
+    ("text", "stored"),
+    [
+        ("rouge \x1b[31malerte\x1b[0m fin", "rouge [31malerte[0m fin"),  # ESC sequences
+        ("csi \x9b31m\x85suite", "csi 31msuite"),  # C1 controls, NEL
+        ("cloche\x07\x08\x7f ok", "cloche ok"),
+        ("tab\tgardée\nligne gardée", "tab\tgardée\nligne gardée"),
+    ],
+    ids=["esc", "c1", "bell-backspace-del", "tab-newline"],
+)
+def test_control_characters_other_than_tab_and_newline_are_never_stored(board, text, stored):
+    client, group, url, note = board
+    response = client.post(url, note(text=text), headers=OUTBOX)
+    assert response.status_code == 201
+    assert Contribution.objects.get(client_uuid=response.context["note"].client_uuid).text == stored
+
+
+def test_an_edit_drops_control_characters_too(board, world):
+    client, group, url, note = board
+    target = world.a.notes[0]
+    client.post(
+        f"/notes/{target.pk}/modifier/",
+        {"text": "modifiée\x1b[2J\x9b", "kind": target.kind, "version": target.version},
+        headers=HTMX,
+    )
+    target.refresh_from_db()
+    assert target.text == "modifiée[2J"
+
+
+# --- the browser's outbox: who typed the note ------------------------------------
+
+
+def test_a_note_the_outbox_says_another_user_typed_is_refused_and_not_saved(board, world):
+    client, group, url, note = board
+    response = client.post(
+        url,
+        note(outbox_user=str(world.users.coordinator.pk), text="Note de la coordination"),
+        headers=OUTBOX,
+    )
+    assert response.status_code == 409
+    assert response.json()["code"] == "other_user"
+    assert "écrite par une autre personne" in response.json()["errors"]["text"][0]
+    assert not Contribution.objects.filter(text="Note de la coordination").exists()
+
+
+@pytest.mark.parametrize("claimed", [None, "", "abc"], ids=["missing", "empty", "garbage"])
+def test_an_outbox_note_without_a_valid_author_is_refused(board, claimed):
+    client, group, url, note = board
+    data = note(text="Sans auteur")
+    if claimed is None:
+        del data["outbox_user"]
+    else:
+        data["outbox_user"] = claimed
+    response = client.post(url, data, headers=OUTBOX)
+    assert response.status_code == 409
+    assert not Contribution.objects.filter(text="Sans auteur").exists()
+
+
+def test_an_outbox_note_is_saved_under_the_user_who_typed_it(board, world):
+    client, group, url, note = board
+    response = client.post(url, note(text="Tapée par moi"), headers=OUTBOX)
+    assert response.status_code == 201
+    assert Contribution.objects.get(text="Tapée par moi").author == world.users.animator
+
+
+def test_an_animator_moved_to_another_group_gets_a_french_refusal_for_the_old_one(board, world):
+    client, group, url, note = board
+    group.animators.remove(world.users.animator)
+    world.a.groups[1].animators.add(world.users.animator)
+    old = client.post(url, note(text="Pour l'ancien groupe"), headers=OUTBOX)
+    assert old.status_code == 403
+    assert old.json()["errors"]["text"] == [
+        "Vous n'animez plus ce groupe : la note n'y a pas été enregistrée."
+    ]
+    new = client.post(
+        f"/groupes/{world.a.groups[1].pk}/notes/", note(text="Pour le nouveau"), headers=OUTBOX
+    )
+    assert new.status_code == 201
+    stored = Contribution.objects.filter(text__startswith="Pour").values_list("text", flat=True)
+    assert list(stored) == ["Pour le nouveau"]
+
+
+def test_an_outbox_note_for_a_group_out_of_reach_gets_a_french_404(board, world):
+    client, group, url, note = board
+    response = client.post(f"/groupes/{world.b.groups[0].pk}/notes/", note(), headers=OUTBOX)
+    assert response.status_code == 404
+    assert "n'existe plus" in response.json()["errors"]["text"][0]
 
 
 def test_a_speaker_is_kept_only_for_a_quote(board):
@@ -338,6 +429,35 @@ def test_a_dropped_note_moves_several_places_and_stops_at_the_ends(board, world)
     assert order()[-1] == "Note secrète A1"
 
 
+def test_moving_a_note_another_animator_just_deleted_is_refused_in_french(board, world):
+    client, group, url, note = board
+    gone = world.a.notes[0]
+    client.post(url, note(text="deux"), headers=HTMX)
+    gone.soft_delete()  # by the other animator of the board, a moment ago
+    response = client.post(f"/notes/{gone.pk}/deplacer/", {"direction": "down"}, headers=HTMX)
+    assert response.status_code == 409
+    body = response.content.decode()
+    assert "Cette note vient d'être supprimée : elle n'a pas été déplacée." in body.replace(
+        "&#x27;", "'"
+    )
+    assert f'id="note-{gone.pk}"' not in body and "deux" in body  # the list as it is now
+    dropped = client.post(f"/notes/{gone.pk}/deplacer/", {"offset": "1"}, headers=HTMX)
+    assert dropped.status_code == 409
+    plain = client.post(f"/notes/{gone.pk}/deplacer/", {"direction": "up"}, follow=True)
+    assert plain.redirect_chain[0][1] == 302
+    assert "vient d&#x27;être supprimée" in plain.content.decode()
+
+
+def test_a_note_deleted_between_the_check_and_the_move_stays_where_it_was(world):
+    """The view's check and the move are two queries: a deletion may fall between."""
+    note = world.a.notes[0]
+    stale = Contribution.objects.get(pk=note.pk)  # loaded alive, as the view did
+    note.soft_delete()
+    assert stale.move(1) is False
+    note.refresh_from_db()
+    assert note.position is None
+
+
 def test_themes_are_added_from_the_codebook_and_removed(board, world):
     client, *_ = board
     note = world.a.notes[0]
@@ -372,6 +492,33 @@ def test_changes_list_new_edited_and_deleted_notes_since_a_moment(board, world):
     client.post(url, note(text="Toute nouvelle"), headers=HTMX)
     later = client.get(f"/groupes/{group.pk}/changements/", {"since": cursor}).content.decode()
     assert "Toute nouvelle" in later and "data-deleted" not in later
+
+
+@pytest.mark.parametrize(
+    "since",
+    [
+        "2026-01-01T10:00:00 23:59",  # "+23:59" with its plus read as a space
+        "0001-01-01T00:00:00+23:59",
+        "0001-01-01",
+        "9999-12-31T23:59:59-23:59",
+        "pas une date",
+        "",
+    ],
+)
+def test_a_malformed_since_on_the_changes_endpoint_is_read_as_now(board, world, since):
+    client, group, url, note = board
+    response = client.get(f"/groupes/{group.pk}/changements/", {"since": since})
+    assert response.status_code == 200
+    assert "Note secrète A1" not in response.content.decode()  # nothing newer than now
+    assert response["X-Board-Cursor"]
+
+
+def test_a_since_with_an_offset_is_compared_in_utc(board, world):
+    client, group, url, note = board
+    response = client.get(
+        f"/groupes/{group.pk}/changements/", {"since": "2000-01-01T23:59:00+23:59"}
+    )
+    assert "Note secrète A1" in response.content.decode()
 
 
 def test_board_budget_does_not_grow_with_500_notes(board, world, django_assert_max_num_queries):
@@ -498,6 +645,15 @@ def test_a_round_that_is_not_a_number_leaves_the_live_round_as_it_was(world, as_
     assert "Ce temps n&#x27;existe pas dans cet atelier." in response.content.decode()
     workshop.refresh_from_db()
     assert workshop.current_round == world.a.round
+
+
+@pytest.mark.parametrize("query", ["?temps=abc", "?temps=", "?temps=%00", "?temps=99999999999"])
+def test_the_overview_shows_the_live_round_for_a_round_that_is_not_one(world, as_user, query):
+    client = as_user(world.users.animator)
+    for headers in ({}, HTMX):
+        response = client.get(f"/ateliers/{world.a.workshop.slug}/direct/{query}", headers=headers)
+        assert response.status_code == 200
+        assert "Note secrète A1" in response.content.decode()
 
 
 @pytest.mark.parametrize(

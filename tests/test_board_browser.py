@@ -2,6 +2,7 @@
 two animators at once, edit conflicts, and accessibility scans."""
 
 import pytest
+from playwright.sync_api import expect
 
 from atelier.models import Contribution
 
@@ -52,7 +53,8 @@ def test_ten_notes_typed_with_the_keyboard_only_are_there_after_a_reload(open_bo
             page.keyboard.press("Shift+Enter")
             page.keyboard.type("- une sous-puce")
         page.keyboard.press("Enter")
-    page.wait_for_function("!document.querySelector('li.note-pending')")
+    # Locator waits, not wait_for_function: the Content-Security-Policy forbids eval.
+    expect(page.locator("li.note-pending")).to_have_count(0)
     assert page.evaluate("document.activeElement.id") == field_id  # ready for the next one
     page.reload()
     texts = saved_notes(page, world.a.question).all_inner_texts()
@@ -83,7 +85,7 @@ def test_five_notes_typed_offline_survive_a_reload_and_arrive_once(open_board, w
     assert page.locator("#outbox-status").inner_text().startswith("5 notes")
     assert not Contribution.objects.filter(text__startswith="Hors ligne").exists()
     page.context.set_offline(False)
-    page.wait_for_function("!document.querySelector('li.note-pending')", timeout=30_000)
+    expect(page.locator("li.note-pending")).to_have_count(0, timeout=30_000)
     assert page.locator("#outbox-status").is_hidden()
     stored = Contribution.objects.filter(text__startswith="Hors ligne").order_by("created_at")
     assert [n.text for n in stored] == [f"Hors ligne {i}" for i in range(1, 6)]
@@ -150,12 +152,15 @@ def test_a_note_moves_from_the_keyboard_and_keeps_the_focus(open_board, world):
     page.locator(f"#down-{note.pk}").focus()
     page.keyboard.press("Enter")
     page.locator(f"#notes-q{question.pk} li.note:nth-child(2)#note-{note.pk}").wait_for()
-    page.wait_for_function(f"document.activeElement.id === 'down-{note.pk}'")
+    # htmx gives the focus back at the swap and again at the settle (autofocus):
+    # wait for the settle, or Shift+Tab may be undone by it.
+    expect(page.locator(".htmx-settling, .htmx-swapping, .htmx-request")).to_have_count(0)
+    expect(page.locator(f"#down-{note.pk}")).to_be_focused()
     page.keyboard.press("Shift+Tab")  # back to the "up" button, and up again
     assert page.evaluate("document.activeElement.id") == f"up-{note.pk}"
     page.keyboard.press("Enter")
     page.locator(f"#notes-q{question.pk} li.note:nth-child(1)#note-{note.pk}").wait_for()
-    page.wait_for_function(f"document.activeElement.id === 'up-{note.pk}'")
+    expect(page.locator(f"#up-{note.pk}")).to_be_focused()
     texts = [n.text for n in Contribution.objects.alive().board_order()]
     assert texts.index("Note secrète A1") < texts.index("Deuxième note")
 

@@ -6,30 +6,80 @@
 // the order typed, one at a time, with a UUID made here: the server stores
 // each UUID once, so a retry after a lost answer cannot make a second note.
 // Only a 2xx answer removes a note from the outbox.
+//
+// The outbox belongs to one person and one group (one storage key each): on a
+// shared computer the next person's page never reads, shows or sends another
+// person's notes, and each note says who typed it, which the server checks.
+// A note the server refuses (4xx) is set aside, text kept, and the next ones go.
 (() => {
   "use strict";
 
   const board = document.getElementById("board");
   if (!board) return;
 
-  const STORE = "atelier-outbox-v1";
+  const PREFIX = "atelier-outbox-v2:";
+  const LEGACY = "atelier-outbox-v1"; // one outbox for every user of the browser
   const MESSAGES = JSON.parse(document.getElementById("board-messages").textContent);
   const MAX_LENGTH = MESSAGES.max_length; // atelier.models.NOTE_MAX_LENGTH
   const groupId = board.dataset.group;
+  const userId = board.dataset.user;
   const status = document.getElementById("outbox-status");
   const liveStatus = document.getElementById("live-status");
   const pollEvery = Number(board.dataset.poll || 3) * 1000;
 
   // ----- storage -------------------------------------------------------------
-  const load = () => {
+  // One key per user and group: "atelier-outbox-v2:<user>:<group>". Each item
+  // is a note waiting to be sent, or one refused (`refused` holds the reason).
+  const mine = `${PREFIX}${userId}:`;
+  const keyOf = (group) => `${mine}${group}`;
+  const read = (key) => {
     try {
-      return JSON.parse(localStorage.getItem(STORE)) || [];
+      const items = JSON.parse(localStorage.getItem(key));
+      return Array.isArray(items) ? items : [];
     } catch {
       return [];
     }
   };
-  const store = (items) => localStorage.setItem(STORE, JSON.stringify(items));
-  const forget = (uuid) => store(load().filter((item) => item.uuid !== uuid));
+  const write = (key, items) => {
+    if (items.length) localStorage.setItem(key, JSON.stringify(items));
+    else localStorage.removeItem(key);
+  };
+  function myKeys() {
+    // This group's outbox first: its notes are the ones on screen.
+    const keys = [];
+    for (let i = 0; i < localStorage.length; i += 1) {
+      const key = localStorage.key(i);
+      if (key && key.startsWith(mine) && key !== keyOf(groupId)) keys.push(key);
+    }
+    return [keyOf(groupId), ...keys.sort()];
+  }
+  const everything = () => myKeys().flatMap(read);
+  const waiting = () => everything().filter((item) => !item.refused);
+  const refusedNotes = () => everything().filter((item) => item.refused);
+  const load = () => read(keyOf(groupId)); // this group's notes, waiting or refused
+  function change(item, update) {
+    const key = keyOf(item.group);
+    const items = read(key);
+    const index = items.findIndex((other) => other.uuid === item.uuid);
+    if (index === -1) return;
+    const changed = update({ ...items[index] });
+    if (changed) items[index] = changed;
+    else items.splice(index, 1);
+    write(key, items);
+  }
+  const forget = (item) => change(item, () => null);
+
+  function adoptLegacy() {
+    // Notes kept by the previous version of this script carry no author: they
+    // are never sent automatically, only shown to be checked by hand.
+    const legacy = read(LEGACY);
+    localStorage.removeItem(LEGACY);
+    for (const item of legacy) {
+      const group = String(item.group || groupId);
+      write(keyOf(group), [...read(keyOf(group)),
+        { ...item, group, user: userId, refused: MESSAGES.legacy }]);
+    }
+  }
 
   function uuid4() {
     if (crypto.randomUUID) return crypto.randomUUID(); // secure contexts only
@@ -78,14 +128,16 @@
     const item = {
       uuid: uuid4(),
       url: form.action,
+      user: userId,
       group: groupId,
+      groupLabel: board.dataset.groupLabel,
       question: form.elements.question.value,
       kind: form.elements.kind.value,
       speaker: form.elements.speaker_actor_type.value,
       text,
       typedAt: Date.now(),
     };
-    store([...load(), item]);
+    write(keyOf(groupId), [...load(), item]);
     showPending(item);
     form.elements.text.value = "";
     const preview = form.querySelector(".preview");
@@ -96,7 +148,8 @@
   }
 
   function showPending(item) {
-    if (item.group !== groupId || board.querySelector(`[data-uuid="${item.uuid}"]`)) return;
+    if (item.refused || item.group !== groupId) return;
+    if (board.querySelector(`[data-uuid="${item.uuid}"]`)) return;
     const list = document.getElementById(`notes-q${item.question}`);
     if (!list) return;
     const li = document.createElement("li");
@@ -139,12 +192,18 @@
     flushing = true;
     clearTimeout(retryTimer);
     try {
-      for (let items = load(); items.length; items = load()) {
-        const outcome = await send(items[0]);
+      // Sent notes leave the outbox and refused ones are set aside, so the
+      // first waiting note is always the next one; `tried` guards against a
+      // note that another tab keeps putting back.
+      const tried = new Set();
+      for (let item = waiting()[0]; item && !tried.has(item.uuid); item = waiting()[0]) {
+        tried.add(item.uuid);
+        const outcome = await send(item);
         if (outcome === "retry") {
           retryLater();
           break;
         }
+        if (outcome === "stop") break; // another person's session: wait for the author
         attempt = 0;
       }
     } finally {
@@ -168,6 +227,7 @@
       kind: item.kind,
       speaker_actor_type: item.speaker || "",
       text: item.text,
+      outbox_user: item.user, // the server refuses a note typed by someone else
     });
     let response;
     try {
@@ -187,21 +247,31 @@
       acknowledge(item, await response.text());
       return "done";
     }
-    if (response.status === 400 || response.status === 409) {
-      const data = await response.json().catch(() => ({}));
-      refuse(item, data.errors || {});
+    // The board's refusals come as JSON with a French reason; a 403 without
+    // one is Django's CSRF check (a session ended elsewhere): log in again.
+    const data = await response.json().catch(() => null);
+    if (data && data.code === "other_user") {
+      status.dataset.problem = MESSAGES.other_user;
+      return "stop";
+    }
+    const refusal = [400, 404, 409, 422].includes(response.status)
+      || (response.status === 403 && data && data.errors);
+    if (refusal) {
+      const reason = data && data.errors ? Object.values(data.errors).flat().join(" ") : "";
+      refuse(item, reason || MESSAGES.refused);
       return "done";
     }
-    // A redirect to the login page, a CSRF or rights refusal, a server error:
-    // the note stays in the outbox and is tried again.
-    status.dataset.problem = response.type === "opaqueredirect" || response.status === 403
-      ? MESSAGES.session : MESSAGES.server;
+    // A redirect to the login page, a server error: the note stays in the
+    // outbox and is tried again.
+    status.dataset.problem = response.type === "opaqueredirect" || response.status === 401
+      || response.status === 403 ? MESSAGES.session : MESSAGES.server;
     return "retry";
   }
 
   function acknowledge(item, html) {
-    forget(item.uuid);
+    forget(item);
     delete status.dataset.problem;
+    if (item.group !== groupId) return; // saved on its own group's board
     const saved = parse(html)[0];
     const pending = board.querySelector(`li.note-pending[data-uuid="${item.uuid}"]`);
     if (!saved) return pending && pending.remove();
@@ -220,27 +290,119 @@
     sortList(saved.parentElement);
   }
 
-  function refuse(item, errors) {
-    // The server said no (too long, unknown kind…): give the text back to the
-    // field with the reason, unless the animator has started another note.
-    forget(item.uuid);
+  function refuse(item, reason) {
+    // The server will not take this note as it is (too long, a group its
+    // animator left…): out of the queue, into the visible list, text kept.
+    change(item, (kept) => ({ ...kept, refused: reason }));
+    delete status.dataset.problem;
     const pending = board.querySelector(`li.note-pending[data-uuid="${item.uuid}"]`);
-    const message = Object.values(errors).flat().join(" ") || MESSAGES.refused;
-    const list = document.getElementById(`notes-q${item.question}`);
-    const form = list && list.closest(".question").querySelector("form.note-form");
-    if (form && !form.elements.text.value.trim()) {
-      if (pending) pending.remove();
-      form.elements.text.value = item.text;
-      showError(form, message);
-      return;
+    if (pending) pending.remove();
+    showRefused();
+  }
+
+  // ----- the notes the server refused ----------------------------------------------
+  const refusedSection = document.getElementById("refused-notes");
+  const refusedList = document.getElementById("refused-list");
+  const refusedTitle = document.getElementById("refused-title");
+
+  function showRefused() {
+    const items = refusedNotes();
+    refusedSection.hidden = !items.length;
+    refusedTitle.textContent = format(
+      items.length === 1 ? MESSAGES.refused_one : MESSAGES.refused_many, { n: items.length },
+    );
+    const shown = new Map([...refusedList.children].map((li) => [li.dataset.uuid, li]));
+    for (const item of items) {
+      if (shown.has(item.uuid)) shown.delete(item.uuid);
+      else refusedList.append(refusedItem(item));
     }
-    if (!pending) return;
-    pending.classList.replace("note-pending", "note-refused");
-    pending.querySelector(".pending-badge").textContent = `${MESSAGES.refused_label} ${message}`;
+    for (const li of shown.values()) li.remove();
+  }
+
+  function refusedItem(item) {
+    const li = document.createElement("li");
+    li.className = "note note-refused";
+    li.dataset.uuid = item.uuid;
+    li.dataset.group = item.group;
+    const text = document.createElement("div");
+    text.className = "note-text refused-text";
+    text.id = `refused-text-${item.uuid}`;
+    text.textContent = item.text;
+    const meta = document.createElement("p");
+    meta.className = "note-meta";
+    const reason = document.createElement("span");
+    reason.className = "pending-badge";
+    reason.textContent = item.refused;
+    meta.append(reason);
+    if (item.group !== groupId && item.groupLabel) {
+      const where = document.createElement("span");
+      where.className = "refused-group";
+      where.textContent = format(MESSAGES.other_group, { group: item.groupLabel });
+      meta.append(" ", where);
+    }
+    const actions = document.createElement("div");
+    actions.className = "note-actions";
+    for (const [action, label] of [["copy", MESSAGES.copy], ["retry", MESSAGES.retry],
+      ["discard", MESSAGES.discard]]) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = action === "discard" ? "button-small button-quiet" : "button-small";
+      button.dataset.refusedAction = action;
+      button.textContent = label;
+      button.setAttribute("aria-describedby", text.id);
+      actions.append(button);
+    }
+    const said = document.createElement("p");
+    said.className = "refused-said muted";
+    said.setAttribute("role", "status");
+    li.append(text, meta, actions, said);
+    return li;
+  }
+
+  refusedList.addEventListener("click", async (event) => {
+    const button = event.target.closest("button[data-refused-action]");
+    if (!button) return;
+    const li = button.closest("li");
+    const item = refusedNotes().find((other) => other.uuid === li.dataset.uuid);
+    if (!item) return showRefused();
+    const action = button.dataset.refusedAction;
+    if (action === "copy") {
+      li.querySelector(".refused-said").textContent = await copy(item.text, li)
+        ? MESSAGES.copied : MESSAGES.copy_failed;
+    } else if (action === "retry") {
+      // Back in the queue, at its place in the order typed.
+      change(item, (kept) => {
+        delete kept.refused;
+        return kept;
+      });
+      showPending({ ...item, refused: "" });
+      showRefused();
+      attempt = 0;
+      updateStatus();
+      flush();
+    } else if (action === "discard" && window.confirm(MESSAGES.discard_confirm)) {
+      forget(item);
+      showRefused();
+      updateStatus();
+    }
+  });
+
+  async function copy(text, li) {
+    try {
+      await navigator.clipboard.writeText(text);
+      return true;
+    } catch {
+      // No clipboard API (plain http): select the text for Ctrl+C.
+      const range = document.createRange();
+      range.selectNodeContents(li.querySelector(".refused-text"));
+      getSelection().removeAllRanges();
+      getSelection().addRange(range);
+      return false;
+    }
   }
 
   function updateStatus() {
-    const count = load().length;
+    const count = waiting().length;
     const problem = status.dataset.problem;
     if (!count) {
       status.hidden = true;
@@ -256,6 +418,36 @@
     liveStatus.hidden = online;
   }
 
+  // ----- logging out with notes in the outbox -------------------------------------
+  // They stay in this browser under their author's key: the next person's
+  // page never sends them, and their author finds them on her next login.
+  let leaving = false;
+  const logoutDialog = document.getElementById("logout-dialog");
+  let logoutForm = null;
+  document.addEventListener("submit", (event) => {
+    const form = event.target;
+    if (!form.matches(".logout-form") || leaving) return;
+    const count = everything().length;
+    if (!count || !logoutDialog || !logoutDialog.showModal) return;
+    // Capture phase: stop here, before site.js empties the caches and submits.
+    event.preventDefault();
+    event.stopImmediatePropagation();
+    logoutForm = form;
+    document.getElementById("logout-count").textContent = format(
+      count === 1 ? MESSAGES.logout_one : MESSAGES.logout_many, { n: count },
+    );
+    logoutDialog.showModal();
+  }, true);
+  logoutDialog?.addEventListener("click", (event) => {
+    const choice = event.target.closest("button[data-logout]")?.dataset.logout;
+    if (!choice) return;
+    logoutDialog.close();
+    if (choice === "stay") return;
+    if (choice === "discard") for (const key of myKeys()) localStorage.removeItem(key);
+    leaving = true;
+    logoutForm.requestSubmit(); // site.js then forgets the offline copies
+  });
+
   window.addEventListener("online", () => {
     attempt = 0;
     flush();
@@ -263,13 +455,17 @@
   });
   window.addEventListener("offline", () => setOnline(false));
   window.addEventListener("beforeunload", (event) => {
-    if (load().length) {
+    if (!leaving && waiting().length) {
       event.preventDefault();
       event.returnValue = ""; // the browser asks "leave this page?"
     }
   });
   window.addEventListener("storage", (event) => {
-    if (event.key === STORE) updateStatus(); // another tab sent or queued notes
+    // Another tab sent, queued or set aside notes.
+    if (event.key === null || event.key.startsWith(mine)) {
+      updateStatus();
+      showRefused();
+    }
   });
 
   // ----- the others' notes ---------------------------------------------------------
@@ -361,7 +557,7 @@
           cursor = response.headers.get("X-Board-Cursor") || cursor;
           parse(await response.text()).forEach(merge);
           setOnline(true);
-          if (load().length && !flushing) flush();
+          if (waiting().length && !flushing) flush();
         }
       } catch {
         setOnline(false);
@@ -420,13 +616,15 @@
         method: "POST", body, credentials: "same-origin",
         headers: { "X-CSRFToken": csrfToken(), "HX-Request": "true" },
       });
-      if (!response.ok) throw new Error(String(response.status));
+      // 409: the note was deleted meanwhile; the answer is the list without it.
+      if (!response.ok && response.status !== 409) throw new Error(String(response.status));
       const template = document.createElement("template");
       template.innerHTML = await response.text();
       const fresh = template.content.querySelector("ol.notes");
       if (fresh) {
         list.replaceWith(fresh);
         htmx.process(fresh);
+        expireUndo(fresh);
         document.getElementById(note.id)?.focus();
       }
     } catch {
@@ -440,10 +638,11 @@
     dragged = null;
   });
 
-  // ----- undo offers that fade ------------------------------------------------------
+  // ----- undo offers (and notices) that fade -------------------------------------------
   const UNDO_SECONDS = 8;
+  const FADING = "[data-undo], [data-transient]";
   function expireUndo(root) {
-    const offers = root.matches?.("[data-undo]") ? [root] : [...root.querySelectorAll("[data-undo]")];
+    const offers = root.matches?.(FADING) ? [root] : [...root.querySelectorAll(FADING)];
     for (const offer of offers) {
       const expire = () => {
         if (!offer.isConnected) return;
@@ -456,9 +655,11 @@
   document.body.addEventListener("htmx:load", (event) => expireUndo(event.detail.elt));
 
   // ----- start -------------------------------------------------------------------------
+  adoptLegacy();
   for (const item of load()) showPending(item);
+  showRefused();
   updateStatus();
-  if (load().length) flush();
+  if (waiting().length) flush();
   pollTimer = setTimeout(poll, pollEvery);
   keepForOffline();
 })();
