@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install install-test run test lint format check-deploy browser system-deps bench messages clean
+.PHONY: help install install-test run test lint format check-deploy browser system-deps bench faults messages clean
 
 help:
 	@echo "make run    — install, migrate, load the demo and serve on http://$(HOST):$(PORT)"
@@ -47,8 +47,9 @@ browser:
 	fi
 
 # WeasyPrint needs Pango and a font covering French typography (DejaVu);
-# the PDF fidelity test reads PDFs back with pdftotext (poppler-utils).
-SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core poppler-utils
+# the PDF fidelity test reads PDFs back with pdftotext (poppler-utils); the
+# Redis-outage tests start a private redis-server.
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core poppler-utils redis-server
 system-deps:
 	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
@@ -93,11 +94,16 @@ $(VENV)/.installed-bench: $(VENV)/.installed pyproject.toml
 bench: install $(VENV)/.installed-bench system-deps
 	$(PY) bench/bench.py
 
+# Faults F1, F2, F5, F7, F12 of RELIABILITY.md against a real gunicorn, a
+# Celery worker, a private PostgreSQL cluster and a private Redis (~3 min).
+faults: install system-deps
+	$(PY) scripts/faults
+
 # French is the source language; its catalog copies every message as is
-# (msgen) only so that plurals follow French rules: "0 note", not "0 notes".
-messages:
-	$(PY) manage.py makemessages -l en -l fr --ignore=.venv --ignore=node_modules
-	msgen locale/fr/LC_MESSAGES/django.po -o locale/fr/LC_MESSAGES/django.po
+# only so that plurals follow French rules: "0 note", not "0 notes".
+messages: $(VENV)/.installed-test
+	$(PY) manage.py makemessages -l en -l fr --no-obsolete --ignore=.venv --ignore=node_modules
+	$(PY) scripts/french-catalog locale/fr/LC_MESSAGES/django.po
 	$(PY) manage.py compilemessages --ignore=.venv
 
 clean:

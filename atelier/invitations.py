@@ -18,12 +18,13 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext_lazy as _
 
+from .lib.text import PlainTextForm
 from .models import Role, User
 
 SENT, ALREADY_INVITED, HAS_ACCOUNT = "sent", "already_invited", "has_account"
 
 
-class InviteForm(forms.Form):
+class InviteForm(PlainTextForm, forms.Form):
     first_name = forms.CharField(label=_("Prénom"), max_length=150)
     last_name = forms.CharField(label=_("Nom"), max_length=150)
     email = forms.EmailField(label=_("Adresse e-mail"), max_length=254)

@@ -8,18 +8,19 @@ from django.db.models import Count
 from django.shortcuts import redirect, render
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from . import grouping, groups, invitations, permissions, roster
+from . import aliases, grouping, groups, invitations, permissions, roster
 from .forms import parse_int as _int
 from .forms import territory_from_label
 from .lib.http import csv_response
+from .lib.text import PlainTextForm
 from .models import ActorType, Organisation, Participant, Role, User, WorkingGroup
 
 
-class ParticipantForm(forms.ModelForm):
+class ParticipantForm(PlainTextForm, forms.ModelForm):
     territory_label = forms.CharField(
         label=gettext_lazy("Territoire (nom ou code)"), required=False, max_length=200
     )
@@ -135,17 +136,93 @@ def roster_import(request, slug):
             return render(request, "atelier/roster_import.html", context, status=400)
         if "confirm" in request.POST:
             created, updated = roster.apply(preview, workshop)
+            skipped = len(preview.invalid)
+            parts = {
+                "created": ngettext("%(n)s ajout", "%(n)s ajouts", created) % {"n": created},
+                "updated": ngettext("%(n)s mise à jour", "%(n)s mises à jour", updated)
+                % {"n": updated},
+                "skipped": ngettext("%(n)s ligne écartée", "%(n)s lignes écartées", skipped)
+                % {"n": skipped},
+            }
             messages.success(
-                request,
-                _(
-                    "Import terminé : %(created)s ajout·s, %(updated)s mise·s "
-                    "à jour, %(skipped)s ligne·s écartée·s."
-                )
-                % {"created": created, "updated": updated, "skipped": len(preview.invalid)},
+                request, _("Import terminé : %(created)s, %(updated)s, %(skipped)s.") % parts
             )
             return redirect("roster", workshop.slug)
-        context.update(preview=preview, content=text)
+        return _import_preview(request, workshop, preview, text)
     return render(request, "atelier/roster_import.html", context)
+
+
+def _import_preview(request, workshop, preview, text):
+    context = {
+        "workshop": workshop,
+        "preview": preview,
+        "content": text,
+        "actor_types": ActorType.objects.all() if preview.unknown_actor_types else (),
+    }
+    return render(request, "atelier/roster_import.html", context)
+
+
+@login_required
+def name_aliases(request, slug):
+    """Other names of actor types and territories ("DDP", "CD59"): listed and
+    added here, or from the import preview, which then shows again with them."""
+    workshop = permissions.get_workshop_for_coordinator(request.user, slug)
+    if request.method == "POST":
+        added = _add_aliases(request)
+        if "content" in request.POST:  # back to the preview, read again
+            try:
+                text = _uploaded_text(request)
+                preview = roster.parse(text, workshop)
+            except roster.RosterError as error:
+                context = {"workshop": workshop, "error": str(error)}
+                return render(request, "atelier/roster_import.html", context, status=400)
+            return _import_preview(request, workshop, preview, text)
+        if added:
+            return redirect("name_aliases", workshop.slug)
+    context = {
+        "workshop": workshop,
+        "actor_types": ActorType.objects.all(),
+        "name": request.GET.get("nom", "")[:200],
+        **aliases.listing(),
+    }
+    status = 400 if request.method == "POST" else 200
+    return render(request, "atelier/roster_aliases.html", context, status=status)
+
+
+def _add_aliases(request) -> int:
+    """The aliases posted as numbered triples (kind-N, name-N, target-N); an
+    entry left without a target is skipped (the preview offers one per
+    unknown name). Each outcome is a message."""
+    added = 0
+    for i in range(200):
+        kind = request.POST.get(f"kind-{i}")
+        if kind is None:
+            break
+        name, target = request.POST.get(f"name-{i}", ""), request.POST.get(f"target-{i}", "")
+        if not target.strip() and "content" in request.POST:
+            continue
+        try:
+            alias = aliases.add(kind, name, target)
+        except aliases.AliasError as error:
+            messages.error(request, str(error))
+            continue
+        added += 1
+        what = alias.actor_type if kind == aliases.ACTOR_TYPE else alias.territory.name
+        messages.success(
+            request,
+            _("« %(name)s » est maintenant un autre nom de %(what)s.")
+            % {"name": alias.name, "what": what},
+        )
+    return added
+
+
+@login_required
+@require_POST
+def name_alias_delete(request, slug):
+    permissions.get_workshop_for_coordinator(request.user, slug)
+    aliases.remove(request.POST.get("kind", ""), _int(request.POST.get("alias")))
+    messages.success(request, _("Autre nom retiré."))
+    return redirect("name_aliases", slug)
 
 
 def _uploaded_text(request):

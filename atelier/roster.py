@@ -16,11 +16,11 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from territories.models import Level, Territory
+from territories.models import Level, Territory, TerritoryAlias
 
 from .lib import text as textlib
 from .lib.http import FORMULA_STARTS, safe_cell
-from .matching import NameIndex, actor_type_index, exact_key, fold
+from .matching import ALIAS_RANK, NameIndex, actor_type_index, exact_key, fold
 from .models import ActorType, Organisation, Participant, Workshop
 
 MAX_BYTES = 2 * 1024 * 1024
@@ -78,6 +78,11 @@ class Row:
     # What the line says, when it is not how the matched name is stored.
     actor_type_typed: str = ""
     territory_typed: str = ""
+    # Matched through an alias the coordination added ("DDP"), or unknown.
+    actor_type_alias: bool = False
+    territory_alias: bool = False
+    unknown_actor_type: str = ""
+    unknown_territory: str = ""
 
     @property
     def name(self):
@@ -104,6 +109,15 @@ class Preview:
     def updated(self):
         return [row for row in self.valid if row.existing is not None]
 
+    @property
+    def unknown_actor_types(self):
+        """Each unknown actor type once, as first typed: names to make aliases of."""
+        return list(dict.fromkeys(r.unknown_actor_type for r in self.rows if r.unknown_actor_type))
+
+    @property
+    def unknown_territories(self):
+        return list(dict.fromkeys(r.unknown_territory for r in self.rows if r.unknown_territory))
+
 
 def decode(data: bytes) -> str:
     """UTF-8 (with or without BOM), else Windows-1252 (atelier/lib/text.py)."""
@@ -123,8 +137,14 @@ def parse(text: str, workshop: Workshop) -> Preview:
     if not lines or not lines[0].strip():
         raise RosterError(_("Le fichier est vide."))
     delimiter = max(";,\t", key=lines[0].count)
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    header = [HEADERS.get(fold(cell).strip(" *:")) for cell in next(reader)]
+    # newline="": csv itself splits the lines, so old Mac files (CR only) and
+    # a bare CR in a cell read as line breaks instead of raising csv.Error.
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        typed_header = next(reader)
+    except csv.Error as err:
+        raise RosterError(_unreadable(1)) from err
+    header = [HEADERS.get(fold(cell).strip(" *:")) for cell in typed_header]
     if not {"last_name", "first_name"} & set(header):
         raise RosterError(
             _(
@@ -135,7 +155,7 @@ def parse(text: str, workshop: Workshop) -> Preview:
         )
     matcher = _Matcher(workshop)
     rows = []
-    for cells in reader:
+    for cells in _records(reader):
         if not any(cell.strip() for cell in cells):
             continue
         if len(rows) >= MAX_ROWS:
@@ -143,8 +163,46 @@ def parse(text: str, workshop: Workshop) -> Preview:
         values = {
             name: _unquote(cell.strip()) for name, cell in zip(header, cells, strict=False) if name
         }
-        rows.append(matcher.row(reader.line_num, values))
+        refused = _control_characters(typed_header, header, cells)
+        # Matched without them (NUL would reach PostgreSQL), refused with them.
+        values = {name: textlib.strip_control_characters(v) for name, v in values.items()}
+        row = matcher.row(reader.line_num, values)
+        row.errors.extend(refused)
+        rows.append(row)
     return Preview(rows)
+
+
+def _records(reader):
+    """The reader's records; a line csv cannot read stops the import with its number."""
+    try:
+        yield from reader
+    except csv.Error as err:  # a cell past csv's size limit, a stray quote
+        raise RosterError(_unreadable(reader.line_num)) from err
+
+
+def _unreadable(line: int) -> str:
+    return _(
+        "Ligne %(line)s illisible : vérifiez ses guillemets et ses séparateurs, ou "
+        "enregistrez le fichier en CSV depuis votre tableur."
+    ) % {"line": line}
+
+
+def _control_characters(typed_header, header, cells) -> list[str]:
+    """A reason per cell holding control characters (ESC, NUL…), named by its
+    column. U+FFFD too: a damaged file, or a NUL the preview page carried back
+    (browsers turn it into U+FFFD), so the confirmation refuses the same lines."""
+    reasons = []
+    for typed, name, cell in zip(typed_header, header, cells, strict=False):
+        column = textlib.strip_control_characters(typed.strip())
+        if name and textlib.control_characters(cell):
+            message = textlib.control_characters_message(cell)
+            reasons.append(_("%(column)s : %(message)s") % {"column": column, "message": message})
+        elif name and "\ufffd" in cell:
+            reasons.append(
+                _("%(column)s : caractère illisible (U+FFFD), réenregistrez le fichier en UTF-8")
+                % {"column": column}
+            )
+    return reasons
 
 
 class _Matcher:
@@ -193,16 +251,18 @@ class _Matcher:
     def _actor_type(self, row, label):
         if not label:
             return
-        found = self.actor_types.find(label)
+        found, rank = self.actor_types.find_ranked(label)
         if len(found) > 1:
             names = ", ".join(a.name for a in found)
             message = _("type d'acteur ambigu : « %(value)s » (%(names)s)")
             row.errors.append(message % {"value": label, "names": names})
         elif not found:
             row.errors.append(_("type d'acteur inconnu : « %(value)s »") % {"value": label})
+            row.unknown_actor_type = label
         else:
             row.actor_type = found[0]
             row.actor_type_typed = _typed(label, row.actor_type.name)
+            row.actor_type_alias = rank == ALIAS_RANK
 
     def _territory(self, row, label):
         if not label:
@@ -214,9 +274,11 @@ class _Matcher:
             row.errors.append(message % {"value": label, "names": names})
         elif not found:
             row.errors.append(_("territoire inconnu : « %(value)s »") % {"value": label})
+            row.unknown_territory = label
         else:
             row.territory = found[0]
             row.territory_typed = _typed(label, row.territory.name)
+            row.territory_alias = label in self.territories.aliased
 
 
 def _typed(label: str, stored: str) -> str:
@@ -251,6 +313,7 @@ class TerritoryFinder:
     def __init__(self) -> None:
         self._index: NameIndex[_Place] | None = None
         self._found: dict[str, list[Territory]] = {}
+        self.aliased: set[str] = set()  # labels found through an alias ("CD59")
 
     def find(self, label: str) -> list[Territory]:
         """[the territory], [] when unknown, or the different places it may name."""
@@ -263,7 +326,9 @@ class TerritoryFinder:
             Territory.objects.filter(name__iexact=label)
         )
         if not territories:
-            places = self._places().find(label)
+            places, rank = self._places().find_ranked(label)
+            if places and rank:
+                self.aliased.add(label)
             territories = list(Territory.objects.filter(pk__in=[p.pk for p in places]))
             if len({exact_key(t.name) for t in territories}) > 1:  # "Mont", "Monts"
                 return sorted(territories, key=lambda t: (t.name, t.code))
@@ -276,6 +341,11 @@ class TerritoryFinder:
             self._index = NameIndex()
             for place in Territory.objects.values_list("pk", "name", "level"):
                 self._index.add(place[1], _Place(*place))
+            aliases = TerritoryAlias.objects.values_list(
+                "name", "territory_id", "territory__name", "territory__level"
+            )
+            for name, *place in aliases:  # after the names: rank 1
+                self._index.add(name, _Place(*place), rank=1)
         return self._index
 
 

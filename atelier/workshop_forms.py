@@ -4,16 +4,37 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from .forms import territory_from_label
+from .lib.text import PlainTextForm
+from .logos import LogoField
 from .models import Organisation, Question, Round, Workshop
 
 
-class WorkshopForm(forms.ModelForm):
+class WorkshopForm(PlainTextForm, forms.ModelForm):
     # A text field, like the roster's: a select would list every commune of France.
     territory_label = forms.CharField(
         label=_("Territoire (nom ou code officiel)"),
         required=False,
         max_length=200,
         help_text=_("Laissez vide pour un atelier national."),
+    )
+    # A partner added from here rather than from the admin: its logo goes
+    # through the same re-encoding (atelier/logos.py).
+    partner_name = forms.CharField(
+        label=_("Ajouter une structure : nom"),
+        required=False,
+        max_length=200,
+        help_text=_("Une structure déjà connue sous ce nom reçoit le sigle et le logo donnés."),
+    )
+    partner_acronym = forms.CharField(label=_("Sigle"), required=False, max_length=30)
+    partner_logo = LogoField(label=_("Logo"), widget=forms.FileInput)
+    partner_role = forms.ChoiceField(
+        label=_("Elle figure"),
+        choices=[
+            ("carrier", _("parmi les structures porteuses")),
+            ("supporter", _("parmi les soutiens")),
+        ],
+        initial="carrier",
+        required=False,
     )
 
     class Meta:
@@ -25,9 +46,7 @@ class WorkshopForm(forms.ModelForm):
             "supporters": forms.CheckboxSelectMultiple,
         }
         help_texts = {
-            "carriers": _(
-                "Les logos des structures se gèrent pour l'instant dans l'administration."
-            ),
+            "carriers": _("Leurs logos figurent sur la synthèse publiée et ses exports."),
         }
         error_messages = {
             "title": {"required": _("Donnez un titre à l'atelier.")},
@@ -48,6 +67,27 @@ class WorkshopForm(forms.ModelForm):
     def clean_territory_label(self):
         return territory_from_label(self.cleaned_data["territory_label"])
 
+    def clean(self):
+        cleaned = super().clean()
+        wants_partner = cleaned.get("partner_acronym") or cleaned.get("partner_logo")
+        if wants_partner and not cleaned.get("partner_name"):
+            self.add_error("partner_name", _("Donnez le nom de la structure."))
+        return cleaned
+
+    def _save_partner(self, workshop):
+        name = self.cleaned_data.get("partner_name")
+        if not name:
+            return
+        org = Organisation.objects.filter(name__iexact=name).first() or Organisation(name=name)
+        org.acronym = self.cleaned_data["partner_acronym"] or org.acronym
+        if self.cleaned_data["partner_logo"]:
+            org.logo = self.cleaned_data["partner_logo"]  # the re-encoded PNG
+        org.save()
+        if self.cleaned_data["partner_role"] == "supporter":
+            workshop.supporters.add(org)
+        else:
+            workshop.carriers.add(org)
+
     def save(self, commit=True):
         workshop = super().save(commit=False)
         workshop.territory = self.cleaned_data["territory_label"]
@@ -56,6 +96,7 @@ class WorkshopForm(forms.ModelForm):
         if commit:
             workshop.save()
             self.save_m2m()
+            self._save_partner(workshop)
         return workshop
 
 
@@ -81,14 +122,14 @@ class WorkshopCreateForm(WorkshopForm):
         return workshop
 
 
-class RoundForm(forms.ModelForm):
+class RoundForm(PlainTextForm, forms.ModelForm):
     class Meta:
         model = Round
         fields = ["title", "grouping_mode"]
         labels = {"title": _("Titre du temps")}
 
 
-class QuestionForm(forms.ModelForm):
+class QuestionForm(PlainTextForm, forms.ModelForm):
     class Meta:
         model = Question
         fields = ["title", "default_kind"]

@@ -324,6 +324,9 @@ class ExportFormat(models.TextChoices):
     MD = "md", "Markdown"
     CSV = "csv", _("CSV (données ouvertes)")
     JSON = "json", _("JSON (données ouvertes)")
+    # With the source notes' texts: working material, coordinators only
+    # (synthesis/permissions.py: COORDINATION_FORMATS).
+    ANALYSIS_CSV = "analyse-csv", _("CSV d'analyse, avec les notes sources")
 
 
 class BackgroundJob(models.Model):
@@ -354,7 +357,7 @@ class Export(BackgroundJob):
     job: its status says where it is, and a worker claims it atomically."""
 
     synthesis = models.ForeignKey(Synthesis, models.CASCADE, related_name="exports")
-    format = models.CharField(_("format"), max_length=8, choices=ExportFormat.choices)
+    format = models.CharField(_("format"), max_length=12, choices=ExportFormat.choices)
     status = models.CharField(
         _("état"), max_length=10, choices=ExportStatus.choices, default=ExportStatus.PENDING
     )

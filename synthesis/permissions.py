@@ -6,9 +6,18 @@ exports. Built on the workshop rules (atelier/permissions.py): outsiders get
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from atelier.permissions import can_read_published, get_workshop_for_coordinator
+from atelier.permissions import (
+    can_read_published,
+    get_workshop_for_coordinator,
+    is_coordinator,
+    require_coordinator,
+)
 
-from .models import Export, ExportStatus, Statement, Status, Synthesis
+from .models import Export, ExportFormat, Statement, Status, Synthesis
+
+# Exports that carry the group notes' texts: working material, which only the
+# coordination reads (docs/decisions.md). The other formats are open data.
+COORDINATION_FORMATS = frozenset({ExportFormat.ANALYSIS_CSV})
 
 
 class RevisionFrozen(Exception):
@@ -72,12 +81,40 @@ def get_synthesis_for_reader(user, synthesis_id):
 
 
 def get_export_for_reader(user, export_id):
-    """Checked at download time: the link itself grants nothing."""
-    export = Export.objects.filter(pk=export_id, status=ExportStatus.DONE).first()
+    """Checked at download time: the link itself grants nothing. Any export
+    with a file, also while a new one is being made or after a rerun failed:
+    the previous good file stays downloadable until a new one replaces it."""
+    export = Export.objects.filter(pk=export_id).exclude(file="").first()
     if export is None:
         raise Http404
     export.synthesis = get_synthesis_for_reader(user, export.synthesis_id)
+    if export.format in COORDINATION_FORMATS:
+        require_coordinator(user)
     return export
+
+
+def export_formats_for(user) -> list[tuple[str, str]]:
+    """(value, label) of the formats the user may ask for and download."""
+    coordinator = is_coordinator(user)
+    return [
+        (value, label)
+        for value, label in ExportFormat.choices
+        if coordinator or value not in COORDINATION_FORMATS
+    ]
+
+
+def may_regenerate_exports(user) -> bool:
+    """Making a file again replaces the one everybody downloads: the
+    coordination's call. Other readers may ask for a file nobody made yet
+    (or whose making failed) and download it."""
+    return is_coordinator(user)
+
+
+def check_export_request(user, fmt, *, again):
+    """403 for a format or a regeneration the user may not ask for (the
+    synthesis itself was checked by get_synthesis_for_reader)."""
+    if fmt in COORDINATION_FORMATS or again:
+        require_coordinator(user)
 
 
 def get_synthesis_for_edit(user, slug):
@@ -90,12 +127,15 @@ def get_synthesis_for_edit(user, slug):
     return workshop, synthesis.editable(by=user)
 
 
-def get_statement_for_edit(user, statement_id):
+def get_statement_for_edit(user, statement_id, *, writing=True):
     """A statement the coordination may change now: never one of a published
-    revision (RevisionFrozen); an approved revision goes back to draft."""
+    revision (RevisionFrozen). When `writing` (a POST that changes it), an
+    approved revision goes back to draft, recorded in its history; opening
+    the edit form (a GET) changes nothing."""
     statement = get_statement_for_editor(user, statement_id)
     synthesis = statement.section.synthesis
     if synthesis.status == Status.PUBLISHED:
         raise RevisionFrozen
-    synthesis.editable(by=user)
+    if writing:
+        synthesis.editable(by=user)
     return statement

@@ -261,6 +261,12 @@ def _columns(header: list[str], line: int) -> dict[str, int]:
 def _row(line: int, values: dict[str, str]) -> Row:
     """One Row, or _BadRow with every reason this line is bad."""
     reasons: list[str] = []
+    for column, value in values.items():  # NUL would reach PostgreSQL: a 500
+        if message := textlib.control_characters_message(value):
+            reasons.append(
+                _("colonne « %(column)s » : %(message)s") % {"column": column, "message": message}
+            )
+            values[column] = textlib.strip_control_characters(value)
     code = values["code"].upper().replace(" ", "")
     name = " ".join(values["nom"].split())
     if not code:

@@ -61,7 +61,9 @@ def test_charts_are_svg_with_their_data_as_a_table(data, as_user):
         .get(f"/territoires/{world.territories.region_a.pk}/")
         .content.decode()
     )
-    assert body.count("<svg viewBox") == 3 and body.count('class="table chart-table"') == 3
+    assert body.count('class="bar-chart"') == 3 and body.count('class="table chart-table"') == 3
+    # No viewBox: a scaled drawing shrank its 12 px labels to 6 px on a phone.
+    assert "viewBox" not in body
     assert "<script" not in body.split("<main")[1]  # no chart script
 
 
@@ -78,6 +80,19 @@ def test_commitment_follow_up_keeps_its_history(data, as_user):
         .content.decode()
     )
     assert "Suivi : <strong>Fait</strong>" in body and "lieu trouvé" in body
+
+
+@pytest.mark.parametrize("note", ["salle\x00trouvée", "\x1b[31mrouge\x1b[0m"])
+def test_a_follow_up_with_control_characters_is_refused_in_french(data, as_user, note):
+    world, quote, commitment = data
+    client = as_user(world.users.coordinator)
+    url = f"/engagements/{commitment.pk}/suivi/"
+    client.post(url, {"status": "doing", "note": "lieu trouvé"})
+    response = client.post(url, {"status": "done", "note": note}, follow=True)
+    assert response.status_code == 200
+    assert "Caractère invisible interdit" in response.content.decode()
+    # What was saved before stays; nothing of the refused text is stored.
+    assert list(FollowUp.objects.values_list("status", "note")) == [("doing", "lieu trouvé")]
 
 
 def test_csv_of_the_dashboard(data, as_user):
@@ -254,3 +269,31 @@ def test_lost_triggers_are_put_back_and_the_notes_counted_again(world):
     assert counts.installed(connection) == set(counts.TRIGGERS)
     assert stored_counts() == counted_from_the_notes()
     assert counts.ensure(connection) is False
+
+
+# --- Empty states: a sentence saying why, never a chart of zeros ----------------------
+
+
+def test_a_territory_without_workshops_says_so_instead_of_empty_charts(world, as_user):
+    client = as_user(world.users.coordinator)
+    empty = f.RegionFactory(name="Bretagne", code="53")
+    body = client.get(f"/territoires/{empty.pk}/").content.decode()
+    figures = body.split('id="figures-title"')[1].split("</section>")[0]
+    assert "Aucun atelier dans ce territoire pour l&#x27;instant" in figures or (
+        "Aucun atelier dans ce territoire pour l'instant" in figures
+    )
+    assert "<svg" not in figures and "chart-table" not in figures
+
+
+def test_a_chart_with_nothing_counted_explains_why(world, as_user):
+    from atelier.models import Contribution
+
+    Contribution.objects.filter(group__round__workshop=world.a.workshop).delete()
+    body = (
+        as_user(world.users.delegate_a)
+        .get(f"/territoires/{world.territories.region_a.pk}/")
+        .content.decode()
+    )
+    figures = body.split('id="figures-title"')[1].split("</section>")[0]
+    assert "Aucune note écrite pour l" in figures and "Aucune note classée par thème" in figures
+    assert figures.count("<svg") == 1  # participation only: Atelier A has one participant

@@ -33,9 +33,10 @@ def test_requesting_twice_reuses_the_row(published):
 
 def test_regenerating_overwrites_the_same_file(published):
     export = jobs.request(published, "md")
+    first_finished = Export.objects.get(pk=export.pk).finished_at
     jobs.request(published, "md", again=True)
     export.refresh_from_db()
-    assert export.attempts == 2
+    assert export.attempts == 1 and export.finished_at > first_finished  # made anew
     assert default_storage.listdir("exports/atelier-a/r1")[1] == ["synthese-atelier-a-r1.md"]
 
 
@@ -77,12 +78,7 @@ def test_an_explained_failure_keeps_its_message(published, monkeypatch):
 
 
 def test_a_full_disk_fails_the_export_not_the_worker(published, monkeypatch):
-    def full(self, name, content, max_length=None):
-        raise OSError(28, "No space left on device")
-
-    from django.core.files.storage import FileSystemStorage
-
-    monkeypatch.setattr(FileSystemStorage, "save", full)
+    _disk_full(monkeypatch)
     export = jobs.request(published, "md")
     export.refresh_from_db()
     assert export.status == ExportStatus.FAILED and "espace disque" in export.error
@@ -163,3 +159,151 @@ def test_the_return_address_after_a_request_stays_on_the_site(published, world, 
         {"format": "md", "next": "https://malveillant.example/"},
     )
     assert response.url == "/ateliers/atelier-a/synthese/"
+
+
+# --- Issue 16: a failed "Régénérer" keeps the good file; regenerating is the coordination's;
+# --- attempts are capped; the open data carries no note text.
+
+
+def _disk_full(monkeypatch):
+    """The disk fills up while the new file is written (ENOSPC shows at fsync)."""
+    import os
+
+    def full(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+
+
+def test_a_failed_regeneration_keeps_the_previous_file_downloadable(
+    published, world, as_user, monkeypatch
+):
+    export = jobs.request(published, "md")
+    good = default_storage.open("exports/atelier-a/r1/synthese-atelier-a-r1.md").read()
+    _disk_full(monkeypatch)
+    jobs.request(published, "md", by=world.users.coordinator, again=True)
+    export.refresh_from_db()
+    assert export.status == ExportStatus.FAILED and "espace disque" in export.error
+    response = as_user(world.users.delegate_a).get(f"/exports/{export.pk}/")
+    assert response.status_code == 200
+    assert b"".join(response) == good and "Énoncé secret A" in good.decode()
+    # Nothing half-written is left beside it.
+    assert default_storage.listdir("exports/atelier-a/r1")[1] == ["synthese-atelier-a-r1.md"]
+    body = as_user(world.users.coordinator).get(f"/syntheses/{published.pk}/exports/")
+    assert "Télécharger le Markdown" in body.content.decode()
+
+
+def test_the_previous_file_stays_downloadable_while_a_new_one_is_made(
+    published, world, as_user, monkeypatch
+):
+    export = jobs.request(published, "md")
+    monkeypatch.setattr(tasks.run_export, "delay", lambda pk: None)  # the worker is busy
+    client = as_user(world.users.coordinator)
+    client.post(f"/syntheses/{published.pk}/exports/demander/", {"format": "md", "again": "1"})
+    export.refresh_from_db()
+    assert export.status == ExportStatus.PENDING
+    body = client.get(f"/syntheses/{published.pk}/exports/").content.decode()
+    assert "Télécharger le Markdown" in body and "En file d&#x27;attente" in body
+    response = client.get(f"/exports/{export.pk}/")
+    assert response.status_code == 200 and "Énoncé secret A" in b"".join(response).decode()
+
+
+def test_a_delegate_may_ask_for_a_missing_file_but_never_regenerate(published, world, as_user):
+    client = as_user(world.users.delegate_a)
+    url = f"/syntheses/{published.pk}/exports/demander/"
+    assert client.post(url, {"format": "md"}).status_code == 302
+    export = Export.objects.get(synthesis=published, format="md")
+    assert export.status == ExportStatus.DONE and export.attempts == 1
+    assert client.post(url, {"format": "md", "again": "1"}).status_code == 403
+    assert client.post(url, {"format": "md"}).status_code == 302  # asking again: nothing redone
+    assert Export.objects.get(pk=export.pk).attempts == 1
+    body = client.get(f"/syntheses/{published.pk}/exports/").content.decode()
+    assert "Télécharger le Markdown" in body and "Régénérer" not in body
+    body = as_user(world.users.coordinator).get(f"/syntheses/{published.pk}/exports/")
+    assert "Régénérer" in body.content.decode()
+
+
+def test_a_delegate_may_not_retry_a_failed_regeneration_over_a_good_file(
+    published, world, as_user, monkeypatch
+):
+    export = jobs.request(published, "md")
+    _disk_full(monkeypatch)
+    jobs.request(published, "md", again=True)
+    monkeypatch.undo()
+    client = as_user(world.users.delegate_a)
+    body = client.get(f"/syntheses/{published.pk}/exports/").content.decode()
+    assert "Télécharger le Markdown" in body and "Réessayer" not in body
+    client.post(f"/syntheses/{published.pk}/exports/demander/", {"format": "md"})
+    assert Export.objects.get(pk=export.pk).status == ExportStatus.FAILED  # untouched
+
+
+def test_an_export_that_always_kills_its_worker_is_given_up_after_three_attempts(
+    published, world, monkeypatch
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    def killed_at_the_hard_limit(pk):
+        assert jobs.claim(pk, f"doomed-{pk}")
+        Export.objects.filter(pk=pk).update(started_at=timezone.now() - timedelta(hours=1))
+
+    monkeypatch.setattr(tasks.run_export, "delay", killed_at_the_hard_limit)
+    export = jobs.request(published, "pdf")
+    for _sweep in range(6):
+        jobs.sweep()
+    export.refresh_from_db()
+    assert (export.status, export.attempts) == (ExportStatus.FAILED, jobs.MAX_ATTEMPTS)
+    assert "après 3 tentatives" in export.error
+    assert jobs.sweep() == 0  # never re-queued again
+    monkeypatch.undo()
+    jobs.request(published, "pdf", by=world.users.coordinator, again=True)  # a new request
+    export.refresh_from_db()
+    assert (export.status, export.attempts) == (ExportStatus.DONE, 1)
+
+
+def test_a_message_redelivered_past_the_attempt_cap_fails_the_export(published):
+    export = Export.objects.create(
+        synthesis=published,
+        format="md",
+        status=ExportStatus.RUNNING,
+        task_id="t-1",
+        attempts=jobs.MAX_ATTEMPTS,
+    )
+    jobs.run(export.pk, "t-1")  # the broker hands the same message over once more
+    export.refresh_from_db()
+    assert export.status == ExportStatus.FAILED and "tentatives" in export.error
+    assert not export.file
+
+
+def test_the_open_data_of_the_demo_carries_no_note_text():
+    """Group notes are working material: the CSV and JSON readers download carry
+    statements, support, actor types and themes; only the analysis CSV has the notes."""
+    import csv
+    import io
+    import json
+
+    from atelier import markup
+    from atelier.models import Contribution
+    from synthesis.models import Statement
+    from web import demo
+
+    synthesis = demo.load().workshop.syntheses.get(revision=1)
+    statements = list(Statement.objects.filter(section__synthesis=synthesis))
+    published = " ".join(f"{s.text} {markup.plain(s.text)}" for s in statements)
+    # Notes whose text is not also in a statement (the demo rebuilt some notes from them).
+    notes = {
+        n.text
+        for n in Contribution.objects.filter(statements__in=statements).distinct()
+        if len(n.text) > 20 and n.text not in published
+    }
+    assert notes
+    public_csv = exports.render(synthesis, "csv").decode("utf-8-sig")
+    public_json = exports.render(synthesis, "json").decode()
+    assert not [t for t in notes if t in public_csv or json.dumps(t)[1:-1] in public_json]
+    rows = list(csv.DictReader(io.StringIO(public_csv), delimiter=";"))
+    assert "source_texts" not in rows[0] and rows[0]["groups_count"] and "themes" in rows[0]
+    assert all("sources" not in s for s in json.loads(public_json)["statements"])
+    analysis = exports.render(synthesis, "analyse-csv").decode("utf-8-sig")
+    assert sum(1 for t in notes if " ".join(t.split()) in analysis) > len(notes) / 2
+    assert exports.filename(synthesis, "analyse-csv").endswith("-r1-analyse.csv")

@@ -112,3 +112,29 @@ def test_a_failing_export_is_marked_failed_and_the_worker_goes_on(worker, world,
     broken.refresh_from_db()
     assert broken.status == ExportStatus.FAILED
     assert "logo" in broken.error and "illisible" in broken.error
+
+
+def test_a_failed_regeneration_leaves_the_previous_pdf_downloadable(
+    worker, world, settings, client
+):
+    """F12: an unreadable logo while a PDF is made again: the export says why
+    in French, the worker goes on, and the previous good PDF is still served."""
+    export = Export.objects.create(synthesis=world.a.synthesis, format="pdf")
+    worker.send_task("synthesis.run_export", args=[export.pk])
+    assert wait_until(lambda: status_of(export) == ExportStatus.DONE)
+    export.refresh_from_db()
+    good = export.file.read()
+    logo_dir = settings.MEDIA_ROOT / "logos"
+    logo_dir.mkdir(parents=True, exist_ok=True)
+    (logo_dir / "casse.png").write_bytes(b"ceci n'est pas une image")
+    world.a.workshop.carriers.create(name="Réseau au logo cassé", logo="logos/casse.png")
+    Export.objects.filter(pk=export.pk).update(status=ExportStatus.PENDING, attempts=0)
+    worker.send_task("synthesis.run_export", args=[export.pk])
+    fine = Export.objects.create(synthesis=world.a.synthesis, format="md")
+    worker.send_task("synthesis.run_export", args=[fine.pk])
+    assert wait_until(lambda: status_of(fine) == ExportStatus.DONE)  # the worker goes on
+    export.refresh_from_db()
+    assert export.status == ExportStatus.FAILED and "logo" in export.error
+    client.force_login(world.users.delegate_a)
+    response = client.get(f"/exports/{export.pk}/")
+    assert response.status_code == 200 and b"".join(response) == good

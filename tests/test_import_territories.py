@@ -126,6 +126,9 @@ BAD_ROWS = [
     ("QN05999Z;Quartier;59512|59512;59;32;;", "deux fois"),
     ("QN05901I;Doublon;59599;59;32;;", "le QPV QN05901I figure déjà ligne 2"),
     ("QN05999Z;Quartier;59512;59;11;;", "le département 59 est dans la région 32 ligne 2"),
+    # Issue 16: NUL reached PostgreSQL (a 500); ESC sequences were stored.
+    ("QN05999Z;Quar\x00tier;59512;59;32;;", "colonne « nom » : Caractère invisible interdit"),
+    ("QN05999Z;\x1b[2JQuartier;59512;59;32;;", "Caractère invisible interdit (U+001B)"),
 ]
 
 

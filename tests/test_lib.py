@@ -70,3 +70,46 @@ def test_csv_downloads_open_in_french_spreadsheets_and_never_run_formulas():
         None,
         None,
     )
+
+
+def test_control_characters_are_named_and_tab_and_line_breaks_pass():
+    from atelier.lib.text import (
+        control_characters,
+        control_characters_message,
+        strip_control_characters,
+    )
+
+    assert control_characters("ligne 1\r\nligne 2\tcolonne") == []
+    assert control_characters("\x1b[31mrouge\x1b[0m\x00\x7f\x85") == [
+        "U+001B",
+        "U+0000",
+        "U+007F",
+        "U+0085",
+    ]
+    assert strip_control_characters("Jean\x00\x1b") == "Jean"
+    assert control_characters_message("Élodie") == ""
+    assert control_characters_message("Élo\x1bdie") == (
+        "Caractère invisible interdit (U+001B) : retirez-le du texte."
+    )
+
+
+def test_every_text_field_of_a_plain_text_form_refuses_control_characters():
+    from django import forms
+
+    from atelier.lib.text import PlainTextForm
+
+    class Person(PlainTextForm, forms.Form):
+        name = forms.CharField()
+        email = forms.EmailField(required=False)
+        age = forms.IntegerField(required=False)
+
+    form = Person({"name": "\x1b]0;titre\x07Jean", "age": "3"})
+    assert not form.is_valid()
+    assert form.errors["name"] == [
+        "Caractère invisible interdit (U+001B, U+0007) : retirez-le du texte."
+    ]
+    assert Person({"name": "Jean\nDupont\t(CCAS)"}).is_valid()
+    # Each form has its own copy of the validators: no pile-up across instances.
+    from atelier.lib.text import validate_plain_text
+
+    assert validate_plain_text not in Person.base_fields["name"].validators

@@ -259,3 +259,18 @@ def test_preview_says_which_stored_name_each_line_matched(setup, as_user, world)
     assert "Délégué·e du préfet <small>(écrit « délégués du prefet »)</small>" in body
     assert "Roubaix <small>(écrit « 59512 »)</small>" in body
     assert body.count("<small>(écrit") == 2  # nothing for names typed as stored (Zoé's)
+
+
+def test_preview_flags_the_lines_matched_through_an_alias(setup, world):
+    from atelier.models import ActorType, ActorTypeAlias
+    from territories.models import TerritoryAlias
+
+    ddp = ActorType.objects.get(name="Délégué·e du préfet")
+    ActorTypeAlias.objects.create(actor_type=ddp, name="DDP")
+    TerritoryAlias.objects.create(territory=world.territories.dept_a, name="CD59")
+    text = "nom;type d'acteur;territoire\nA;ddp;cd59\nB;Délégué du préfet;Roubaix\n"
+    first, second = roster.parse(text, setup).valid
+    assert (first.actor_type, first.actor_type_alias) == (ddp, True)
+    assert (first.territory, first.territory_alias) == (world.territories.dept_a, True)
+    assert (second.actor_type_alias, second.territory_alias) == (False, False)
+    assert second.territory == world.territories.commune_a

@@ -6,6 +6,7 @@ from django.views.decorators.http import require_POST
 
 from atelier import permissions
 from atelier.lib.http import csv_response, safe_next
+from atelier.lib.text import control_characters_message
 from synthesis.models import FollowUp, FollowUpStatus, Statement
 
 from . import dashboard as dashboard_data
@@ -34,15 +35,13 @@ def follow_up(request, statement_id):
     permissions.require_coordinator(request.user)
     statement = Statement.objects.filter(pk=statement_id, kind="commitment").first()
     status = request.POST.get("status")
+    note = request.POST.get("note", "")[:300]
     if statement is None or status not in FollowUpStatus.values:
         messages.error(request, _("Engagement ou état de suivi inconnu."))
+    elif refused := control_characters_message(note):  # NUL: a 500 on PostgreSQL
+        messages.error(request, _("Précision du suivi : %(reason)s") % {"reason": refused})
     else:
-        FollowUp.objects.create(
-            statement=statement,
-            status=status,
-            by=request.user,
-            note=request.POST.get("note", "")[:300],
-        )
+        FollowUp.objects.create(statement=statement, status=status, by=request.user, note=note)
         messages.success(request, _("Suivi enregistré."))
     return redirect(safe_next(request, request.POST.get("next"), within="/territoires/") or "home")
 

@@ -1,7 +1,14 @@
 """Text helpers shared by every app: one way to fold French text for matching,
-searching and comparing, and the two French stop-word lists with their reasons."""
+searching and comparing, the two French stop-word lists with their reasons, one
+decode() for the files people upload, and one rule for the control characters
+a typed text may not hold (forms and importers alike)."""
 
+import re
 import unicodedata
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 
 _LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "Œ": "oe", "Æ": "ae", "’": "'"})
 
@@ -63,3 +70,49 @@ def decode(data: bytes) -> str:
         return body.decode("cp1252")
     except UnicodeDecodeError as err:
         raise UndecodableText(body[: err.start].count(b"\n") + 1) from err
+
+
+# C0 and C1 control characters but tab, line feed and carriage return (a
+# textarea posts its line breaks as CR LF). Invisible on the page, they carry
+# terminal escape sequences (ESC), break CSV exports, and PostgreSQL refuses
+# NUL outright: a 500 instead of a message.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def control_characters(text: str) -> list[str]:
+    """The forbidden control characters of `text`, each once, as "U+001B"."""
+    return list(dict.fromkeys(f"U+{ord(c):04X}" for c in _CONTROL.findall(text)))
+
+
+def strip_control_characters(text: str) -> str:
+    """`text` without them: what the roster preview shows of a refused line."""
+    return _CONTROL.sub("", text)
+
+
+def control_characters_message(text: str) -> str:
+    """French, for a form field or a line of an import; "" when `text` is clean."""
+    found = control_characters(text)
+    if not found:
+        return ""
+    return gettext("Caractère invisible interdit (%(codes)s) : retirez-le du texte.") % {
+        "codes": ", ".join(found)
+    }
+
+
+def validate_plain_text(value) -> None:
+    """A validator for every text people type: names, titles, statements."""
+    message = control_characters_message(str(value))
+    if message:
+        raise ValidationError(message, code="control_characters")
+
+
+class PlainTextForm:
+    """Form mixin: every text field of the form (names, titles, texts) refuses
+    control characters, with the message beside the field. One rule for the
+    whole project instead of a clean_<field>() per form that someone forgets."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():  # each form instance has its own copies
+            if isinstance(field, forms.CharField):
+                field.validators.append(validate_plain_text)

@@ -8,7 +8,8 @@ propagates.
 
 One module a job: `content` (what every format reads), `logos` (uploaded logos
 re-encoded), `pdf` (WeasyPrint and its static-only URL fetcher), `docx`,
-`markdown` (the reference format) and `opendata` (CSV and JSON).
+`markdown` (the reference format) and `opendata` (CSV and JSON without the
+notes' texts, and the coordination's analysis CSV with them).
 """
 
 from collections.abc import Callable
@@ -20,10 +21,11 @@ from ..models import Synthesis
 from .docx import render_docx
 from .errors import ExportError
 from .markdown import render_markdown
-from .opendata import COLUMNS, render_csv, render_json
+from .opendata import ANALYSIS_COLUMNS, COLUMNS, render_analysis_csv, render_csv, render_json
 from .pdf import StaticOnlyFetcher, _static_roots, print_html, render_pdf, url_fetcher
 
 __all__ = [
+    "ANALYSIS_COLUMNS",
     "COLUMNS",
     "FORMATS",
     "RENDERERS",
@@ -45,7 +47,10 @@ FORMATS: dict[str, tuple[str, str]] = {
     "md": ("text/markdown; charset=utf-8", "md"),
     "csv": ("text/csv; charset=utf-8", "csv"),
     "json": ("application/json", "json"),
+    "analyse-csv": ("text/csv; charset=utf-8", "csv"),
 }
+# Told apart from the open data's CSV by its name: "synthese-…-r3-analyse.csv".
+SUFFIXES: dict[str, str] = {"analyse-csv": "-analyse"}
 
 RENDERERS: dict[str, Callable[[Synthesis], bytes]] = {
     "pdf": render_pdf,
@@ -53,6 +58,7 @@ RENDERERS: dict[str, Callable[[Synthesis], bytes]] = {
     "md": render_markdown,
     "csv": render_csv,
     "json": render_json,
+    "analyse-csv": render_analysis_csv,
 }
 
 
@@ -71,5 +77,5 @@ def filename(synthesis: Synthesis, fmt: str) -> str:
     """'synthese-grand-atelier-atc-2021-r3.pdf'."""
     if fmt not in FORMATS:
         raise ExportError(_("Format d'export inconnu : « %(format)s ».") % {"format": fmt})
-    extension = FORMATS[fmt][1]
-    return f"synthese-{synthesis.workshop.slug}-r{synthesis.revision}.{extension}"
+    extension, suffix = FORMATS[fmt][1], SUFFIXES.get(fmt, "")
+    return f"synthese-{synthesis.workshop.slug}-r{synthesis.revision}{suffix}.{extension}"

@@ -1,10 +1,17 @@
-"""The open data: one row per statement with its sources, as CSV and as JSON."""
+"""The open data: one row per statement, as CSV and as JSON; and the
+coordination's analysis CSV, the same rows with their source notes.
+
+Group notes are working material (docs/decisions.md): the open data, which
+delegates and, for a public workshop, anybody may download, carries each
+statement with its support, actor types and themes, never a note's text. Only
+the analysis export, for coordinators alone, lists the sources.
+"""
 
 import csv
 import io
 import json
 
-from django.db.models import Count
+from django.db.models import Count, prefetch_related_objects
 from django.utils import timezone
 
 from atelier import markup
@@ -29,6 +36,10 @@ COLUMNS = [
     "groups_count",
     "groups_total",
     "actor_types",
+    "themes",
+]
+ANALYSIS_COLUMNS = [
+    *COLUMNS,
     "source_ids",
     "source_groups",
     "source_rounds",
@@ -36,9 +47,12 @@ COLUMNS = [
 ]
 
 
-def _statement_rows(synthesis: Synthesis) -> list[dict]:
-    """One dict per statement; support counted from the links to group notes."""
+def _statement_rows(synthesis: Synthesis, *, with_sources: bool = False) -> list[dict]:
+    """One dict per statement; support counted from the links to group notes.
+    `sources` (the notes themselves) only when asked, for the analysis export."""
     sections = load_sections(synthesis, with_sources=True)
+    notes = [n for s in sections for st in s.statements.all() for n in st.sources.all()]
+    prefetch_related_objects(notes, "themes")  # one query, whatever the number of notes
     group_totals = dict(
         WorkingGroup.objects.filter(round__workshop_id=synthesis.workshop_id)
         .values_list("round_id")
@@ -47,7 +61,10 @@ def _statement_rows(synthesis: Synthesis) -> list[dict]:
     rows = []
     for section in sections:
         for position, statement in enumerate(section.statements.all(), start=1):
-            rows.append(_statement_row(synthesis, section, position, statement, group_totals))
+            row = _statement_row(synthesis, section, position, statement, group_totals)
+            if not with_sources:
+                del row["sources"]
+            rows.append(row)
     return rows
 
 
@@ -72,6 +89,7 @@ def _statement_row(synthesis, section, position, statement, group_totals) -> dic
         "groups_count": len({n.group_id for n in notes}),
         "groups_total": group_totals.get(section.round_id, 0) if section.round_id else None,
         "actor_types": sorted(actor_types),
+        "themes": sorted({theme.name for n in notes for theme in n.themes.all()}),
         "sources": [
             {
                 "id": n.pk,
@@ -84,21 +102,32 @@ def _statement_row(synthesis, section, position, statement, group_totals) -> dic
     }
 
 
-def render_csv(synthesis: Synthesis) -> bytes:
+def _csv(rows: list[dict], columns: list[str]) -> bytes:
     out = io.StringIO()
     out.write("\ufeff")  # Excel needs the BOM to read UTF-8
     writer = csv.writer(out, delimiter=";")
-    writer.writerow(COLUMNS)
-    for row in _statement_rows(synthesis):
-        sources = row.pop("sources")
+    writer.writerow(columns)
+    for row in rows:
         row["actor_types"] = " | ".join(row["actor_types"])
-        row["source_ids"] = "|".join(str(s["id"]) for s in sources)
-        row["source_groups"] = "|".join(str(s["group"]) for s in sources)
-        row["source_rounds"] = "|".join(str(s["round"]) for s in sources)
-        # One note a line; a note's own line breaks become spaces (JSON keeps them).
-        row["source_texts"] = "\n".join(one_line(s["text"]) for s in sources)
-        writer.writerow([safe_cell(row[column]) for column in COLUMNS])
+        row["themes"] = " | ".join(row["themes"])
+        sources = row.pop("sources", None)
+        if sources is not None:
+            row["source_ids"] = "|".join(str(s["id"]) for s in sources)
+            row["source_groups"] = "|".join(str(s["group"]) for s in sources)
+            row["source_rounds"] = "|".join(str(s["round"]) for s in sources)
+            # One note a line; a note's own line breaks become spaces.
+            row["source_texts"] = "\n".join(one_line(s["text"]) for s in sources)
+        writer.writerow([safe_cell(row[column]) for column in columns])
     return out.getvalue().encode("utf-8")
+
+
+def render_csv(synthesis: Synthesis) -> bytes:
+    return _csv(_statement_rows(synthesis), COLUMNS)
+
+
+def render_analysis_csv(synthesis: Synthesis) -> bytes:
+    """The open data plus each statement's source notes: coordinators only."""
+    return _csv(_statement_rows(synthesis, with_sources=True), ANALYSIS_COLUMNS)
 
 
 def render_json(synthesis: Synthesis) -> bytes:
