@@ -1,10 +1,13 @@
+from django import forms
 from django.contrib import admin
+from django.contrib.admin.widgets import AdminFileWidget
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from .lib.admin import CoordinatorAdmin, CoordinatorInline
+from .logos import LogoField
 from .models import (
     ActorType,
     Contribution,
@@ -54,8 +57,18 @@ class UserAdmin(CoordinatorAdmin, BaseUserAdmin):
     has_delete_permission = has_change_permission
 
 
+class OrganisationAdminForm(forms.ModelForm):
+    # Re-encoded on upload (atelier/logos.py): the stored file is never the upload.
+    logo = LogoField(label=_("logo"), widget=AdminFileWidget)
+
+    class Meta:
+        model = Organisation
+        fields = ["name", "acronym", "kind", "logo", "website"]
+
+
 @admin.register(Organisation)
 class OrganisationAdmin(CoordinatorAdmin):
+    form = OrganisationAdminForm
     list_display = ["name", "acronym", "kind"]
     list_filter = ["kind"]
     search_fields = ["name", "acronym"]

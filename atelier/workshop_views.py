@@ -21,7 +21,7 @@ MOVES = {"up": -1, "down": 1}
 @login_required
 def workshop_create(request):
     permissions.require_coordinator(request.user)
-    form = WorkshopCreateForm(request.POST or None)
+    form = WorkshopCreateForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         workshop = form.save()
         messages.success(request, _("L'atelier « %(title)s » est créé.") % {"title": workshop})
@@ -33,7 +33,7 @@ def workshop_create(request):
 @login_required
 def workshop_settings(request, slug):
     workshop = permissions.get_workshop_for_coordinator(request.user, slug)
-    form = WorkshopForm(request.POST or None, instance=workshop)
+    form = WorkshopForm(request.POST or None, request.FILES or None, instance=workshop)
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, _("Les réglages de l'atelier sont enregistrés."))

@@ -79,7 +79,9 @@ _CARRIERS = re.compile(r"^une\s+initiative\s+port[ée]e\s+par\b\s*:?\s*(.*)$", r
 _SUPPORTERS = re.compile(r"^avec\s+le\s+soutien\s+(?:de\b|d['’])\s*:?\s*(.*)$", re.IGNORECASE)
 _IMAGE = re.compile(r"^!\[([^\]]*)\]\([^)]*\)$")
 _ACRONYM = re.compile(r"^(.+?)\s*\(([^()]{1,30})\)$")
-_QUOTE_GLYPH = "☪"
+# A quote line starts with one of these: ☪ is how the reference document's
+# speech-bubble pictogram came out of its PDF; 💬 is what our Markdown writes.
+_QUOTE_GLYPH = "☪💬"
 _QUOTE_MARKS = {'"': '"', "“": "”", "«": "»", "„": "“", "”": "”"}
 
 # Checked in this order: the seed's "CE QUI REND LA RÉUSSITE DIFFICILE / LES
@@ -213,7 +215,7 @@ def _unwrap(text: str) -> tuple[str, bool]:
 def _quote_text(line: str) -> str | None:
     """The bare quote if the line is one (☪ glyph, or wrapped in quote marks)."""
     body = _bullet_item(line) or line
-    has_glyph = body.startswith(_QUOTE_GLYPH)
+    has_glyph = body.startswith(tuple(_QUOTE_GLYPH))
     text, has_marks = _unwrap(body.lstrip(_QUOTE_GLYPH))
     return text if has_glyph or has_marks else None
 

@@ -122,7 +122,7 @@ def test_the_creation_form_offers_earlier_workshops(coord_client, earlier):
     body = text(coord_client.get("/ateliers/nouveau/"))
     assert "Reprendre la structure de l'atelier" in body
     assert "Atelier de Roubaix" in body
-    assert "dans l'administration" in body  # logos: said, not hidden
+    assert "Ajouter une structure" in body  # partners and their logos, without the admin
 
 
 def test_errors_are_french_and_beside_the_field(coord_client, db):

@@ -10,6 +10,7 @@ statements, and the workshop is flagged `is_demo` so the UI says so.
 """
 
 import datetime
+import io
 import random
 import re
 import uuid
@@ -18,8 +19,10 @@ from pathlib import Path
 
 from django.db import transaction
 from django.utils import timezone
+from PIL import Image, ImageDraw, ImageFont
 
 from atelier import grouping, markup
+from atelier.logos import logo_file
 from atelier.matching import actor_type_index, find_or_create_actor_type
 from atelier.models import (
     NOTE_MAX_LENGTH,
@@ -241,12 +244,44 @@ def _territory(level, code, name, parent) -> Territory:
 
 def _organisations() -> tuple[list[Organisation], list[Organisation]]:
     carriers, supporters = [], []
-    for name, acronym, kind, is_carrier in ORGANISATIONS:
+    for index, (name, acronym, kind, is_carrier) in enumerate(ORGANISATIONS):
         org, _ = Organisation.objects.update_or_create(
             name=name, defaults={"acronym": acronym, "kind": kind}
         )
+        _placeholder_logo(org, DEMO_LOGO_COLOURS[index % len(DEMO_LOGO_COLOURS)])
         (carriers if is_carrier else supporters).append(org)
     return carriers, supporters
+
+
+# Okabe–Ito colours, dark enough for white letters.
+DEMO_LOGO_COLOURS = [(0, 114, 178), (213, 94, 0), (0, 120, 90), (120, 60, 140)]
+DEMO_LOGO_FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
+
+
+def _placeholder_logo(org: Organisation, colour: tuple[int, int, int]) -> None:
+    """A wordmark that is obviously not the organisation's real logo (its
+    acronym on a coloured tile, "logo fictif" beneath), so that every demo
+    export shows the partners' strip. Drawn once; kept across loads."""
+    name = f"logos/demo-{org.acronym.lower()}.png"
+    if org.logo.name == name and org.logo.storage.exists(name):
+        return
+    tile = Image.new("RGB", (480, 240), colour)
+    draw = ImageDraw.Draw(tile)
+    draw.text((240, 105), org.acronym, fill="white", font=_font(96), anchor="mm")
+    draw.text((240, 200), "logo fictif", fill="white", font=_font(28), anchor="mm")
+    out = io.BytesIO()
+    tile.save(out, format="PNG")
+    if org.logo:
+        org.logo.delete(save=False)
+    # Through the same re-encoding as any upload.
+    org.logo.save(name.removeprefix("logos/"), logo_file(out.getvalue(), name), save=True)
+
+
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    try:
+        return ImageFont.truetype(DEMO_LOGO_FONT, size)
+    except OSError:  # no DejaVu: Pillow's own font, scalable since Pillow 10.1
+        return ImageFont.load_default(size)
 
 
 def _actor_types() -> dict[str, ActorType]:

@@ -4,8 +4,10 @@ import re
 
 from ..models import Section, Synthesis
 from .content import (
-    QUOTE_GLYPH,
+    CARRIERS_HEADING,
+    QUOTE_MARKER,
     SECTION_GLYPH,
+    SUPPORTERS_HEADING,
     Partner,
     date_line,
     load_content,
@@ -43,8 +45,8 @@ def render_markdown(synthesis: Synthesis) -> bytes:
         for section in sections:
             blocks += _markdown_section(section)
     for title, partners in (
-        ("Une initiative portée par", content.carriers),
-        ("Avec le soutien de", content.supporters),
+        (CARRIERS_HEADING, content.carriers),
+        (SUPPORTERS_HEADING, content.supporters),
     ):
         if partners:
             blocks.append("\n".join([title, *(_organisation_line(p) for p in partners)]))
@@ -60,7 +62,7 @@ def _markdown_section(section: Section) -> list[str]:
     quote_groups.sort(key=lambda group: group[0] is not None)
     for actor_type, quotes in quote_groups:
         lines = [quotes_heading(actor_type)] if actor_type else []
-        lines += [f"- {QUOTE_GLYPH} *{_quoted(one_line(q.text))}*" for q in quotes]
+        lines += [f"- {QUOTE_MARKER} *{_quoted(one_line(q.text))}*" for q in quotes]
         blocks.append("\n".join(lines))
     return blocks
 
@@ -68,8 +70,8 @@ def _markdown_section(section: Section) -> list[str]:
 def _quoted(text: str) -> str:
     """Quotation marks the reader strips: a pair whose closing mark is not in
     the quote (the reader keeps the marks when it is)."""
-    for opening, closing in (('"', '"'), ("«", "»"), ("“", "”")):
-        if closing not in text:
+    for opening, closing in (("«\u202f", "\u202f»"), ('"', '"'), ("“", "”")):
+        if closing.strip() not in text:
             return f"{opening}{text}{closing}"
     return text
 

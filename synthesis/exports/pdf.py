@@ -15,7 +15,7 @@ from weasyprint import CSS, HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from ..models import Synthesis
-from .content import Content, load_content, revision_line
+from .content import Content, format_line, load_content, revision_line
 from .errors import ExportError
 
 PRINT_TEMPLATE = "synthesis/print.html"
@@ -123,8 +123,6 @@ def print_html(synthesis: Synthesis) -> str:
 
 
 def _print_html(content: Content) -> str:
-    carriers = [(p.name, p.data_uri) for p in content.carriers]
-    supporters = [(p.name, p.data_uri) for p in content.supporters]
     return render_to_string(
         PRINT_TEMPLATE,
         {
@@ -132,8 +130,9 @@ def _print_html(content: Content) -> str:
             "workshop": content.workshop,
             "sections": content.sections,
             "revision_line": revision_line(content.synthesis),
-            "carriers": carriers,
-            "supporters": supporters,
+            "format_line": format_line(content.workshop),
+            "carriers": content.carriers,
+            "supporters": content.supporters,
             "authors": ", ".join(p.name for p in content.carriers),
         },
     )

@@ -35,7 +35,7 @@ _CARD = (
     "{pick}"
     '<div class="statement-text">{html}</div>\n'
     "{proposal}"
-    '<p class="support">{support}</p>\n'
+    '<p class="support">{weak}{support}</p>\n'
     '<details class="sources" hx-get="{w.sources_url}" hx-trigger="toggle once"'
     ' hx-target="find .sources-list">\n'
     "<summary>{w.sources}</summary>\n"
@@ -77,7 +77,8 @@ _ACTIONS = (
     '<button type="submit" form="statement-actions" formaction="{w.reorder_url}" name="direction"'
     ' value="down" class="icon-button"><span aria-hidden="true">↓</span>'
     '<span class="visually-hidden">{w.down} : {label}</span></button>\n'
-    '<a class="button-small button-quiet" href="{w.split_url}">{w.split}'
+    '<a class="button-small button-quiet" href="{w.split_url}" hx-get="{w.split_url}"'
+    ' hx-target="#enonce-{pk}" hx-swap="outerHTML">{w.split}'
     '<span class="visually-hidden"> : {label}</span></a>\n'
     '<button type="submit" form="statement-actions" formaction="{w.remove_url}"'
     ' class="button-small button-quiet">{w.remove}<span class="visually-hidden"> : {label}</span>'
@@ -127,6 +128,7 @@ def _card(statement, section, words):
         html=html,
         proposal=proposal,
         support=_support(statement, section, words),
+        weak=words.weak if getattr(statement, "weak", False) else "",
         actions=actions,
     )
 
@@ -190,6 +192,9 @@ class _Words:
         self.attach = escape(gettext("Rattacher les notes cochées"))
         self.proposed = escape(gettext("Intitulé proposé par le modèle de langage"))
         self.accept_label = escape(gettext("Garder cet intitulé"))
+        # A point one group raised, marked where it stands (docs/decisions.md).
+        weak = escape(gettext("Signal faible"))
+        self.weak = f'<span class="badge badge-weak">{weak}</span> '
         # The HTML of a card with all of the above written in: what is left
         # to fill is the statement's own.
         self.card, self.pick, self.actions, self.proposal = (
