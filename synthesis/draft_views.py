@@ -4,6 +4,7 @@ fine the statements are. The draft itself runs in a worker
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -12,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from atelier.forms import parse_int
+from atelier.models import Workshop
 
 from . import drafting_jobs, permissions
 from .models import AssistedGrouping, Status
@@ -88,6 +90,8 @@ def draft(request, slug):
     already under way."""
     workshop, synthesis = permissions.get_synthesis_for_editor(request.user, slug)
     if synthesis is not None and synthesis.status == Status.PUBLISHED:
+        if request.POST.get("open_revision") == "1":
+            return _open_revision_and_draft(request, workshop, synthesis)
         refused = _("Cette révision est publiée : ouvrez une nouvelle révision pour la compléter.")
         if request.htmx:
             context = {**draft_context(workshop, synthesis), "draft_refused": refused}
@@ -104,6 +108,28 @@ def draft(request, slug):
     if not request.htmx:
         return redirect(_editor_url(workshop))
     return render(request, f"{PANEL}#job", draft_context(workshop, synthesis, fresh=True))
+
+
+def _open_revision_and_draft(request, workshop, published):
+    """The button a published revision offers says it opens a revision:
+    the copy takes the new notes, the published text stays online. A new
+    page, so no fragment: the editor of the new revision."""
+    with transaction.atomic():
+        # A double click must not open two revisions: the second waits here,
+        # then finds the first one's draft as the newest revision.
+        Workshop.objects.select_for_update().only("pk").get(pk=workshop.pk)
+        newest = workshop.syntheses.order_by("-revision").first()
+        copy = newest.editable(by=request.user)
+    drafting_jobs.request(workshop, by=request.user)
+    messages.success(
+        request,
+        _(
+            "Révision %(rev)s ouverte : la version publiée reste en ligne, le brouillon "
+            "complété avec les nouvelles notes est à relire avant de le publier."
+        )
+        % {"rev": copy.revision},
+    )
+    return redirect(_editor_url(workshop))
 
 
 @login_required

@@ -25,6 +25,7 @@ urlpatterns = [
         "ateliers/<slug:slug>/synthese/revision/", views.new_revision, name="synthesis_new_revision"
     ),
     path("ateliers/<slug:slug>/synthese/etat/", views.change_status, name="synthesis_status"),
+    path("ateliers/<slug:slug>/synthese/publier/", views.publish, name="synthesis_publish"),
     path(
         "ateliers/<slug:slug>/synthese/selection/",
         views.section_action,

@@ -26,7 +26,8 @@ from atelier.forms import parse_int as _int
 from atelier.lib.http import safe_next
 from atelier.models import NOTE_MAX_LENGTH, ActorType, Contribution, Kind
 
-from . import diff, draft_views, editing, jobs, permissions
+from . import diff, draft_views, editing, jobs, permissions, publishing
+from .exports.content import format_line, page_partners
 from .models import Comment, ExportFormat, Statement, Status
 
 
@@ -60,8 +61,10 @@ def published(request, slug):
             "synthesis": synthesis,
             "workshop": workshop,
             "sections": sections,
-            "carriers": workshop.carriers.all(),
-            "supporters": workshop.supporters.all(),
+            "format_line": format_line(workshop),
+            # The stored logos, re-encoded when they were uploaded (atelier/logos.py).
+            "carriers": page_partners(workshop.carriers.all()),
+            "supporters": page_partners(workshop.supporters.all()),
             **exports_context(synthesis, request.user),
         },
     )
@@ -83,6 +86,12 @@ def _open_comments(statements):
 def _with_support(statement, support, comments):
     statement.group_count, statement.actor_types = support.of(statement.pk)
     statement.open_comments = comments.get(statement.pk, 0)
+    # One group, and the draft found nothing near it elsewhere: a point only
+    # one group raised, not one the clustering missed. Marked in place: the
+    # editor keeps the statements' order, the order readers get.
+    statement.weak = (
+        statement.kind != Kind.QUOTE and statement.group_count == 1 and statement.isolated
+    )
     return statement
 
 
@@ -102,6 +111,7 @@ class _Card:
     group_count: int = 0
     actor_types: list = field(default_factory=list)
     open_comments: int = 0
+    weak: bool = False
 
 
 def _cards(synthesis):
@@ -135,18 +145,17 @@ def editor_context(workshop, synthesis, user):
     comments = _open_comments(Statement.objects.filter(section__synthesis=synthesis))
     for section in sections:
         section.total_groups = group_totals.get(section.round_id, 0)
-        section.main, section.weak, section.quotes = [], [], {}
+        # Quotes apart, grouped by speaker, as on the published page
+        # (Section.parts); every other statement in its own order.
+        section.main, section.quotes, section.weak_count = [], {}, 0
         for statement in cards.get(section.pk, []):
             _with_support(statement, support, comments)
             if statement.kind == Kind.QUOTE:
                 speaker = actor_types.get(statement.speaker_actor_type_id)
                 section.quotes.setdefault(speaker, []).append(statement)
-            elif statement.group_count == 1 and statement.isolated:
-                # One group, and the draft found nothing near it elsewhere: a
-                # point only one group raised, not one the clustering missed.
-                section.weak.append(statement)
             else:
                 section.main.append(statement)
+                section.weak_count += statement.weak
         section.quotes = list(section.quotes.items())
     # Counted with the support: no query for the list when no note waits.
     waiting = []
@@ -195,6 +204,9 @@ def new_revision(request, slug):
 def change_status(request, slug):
     workshop, synthesis = permissions.get_synthesis_for_editor(request.user, slug)
     wanted = request.POST.get("status")
+    if wanted == Status.PUBLISHED and synthesis is not None and synthesis.status != wanted:
+        # Publishing goes through its confirmation, which lists what to check.
+        return redirect("synthesis_publish", workshop.slug)
     if synthesis is None or not synthesis.move_to(wanted, by=request.user):
         # A second click on "publier" lands here: already done, nothing to do.
         if synthesis is not None and synthesis.status == wanted:
@@ -209,11 +221,42 @@ def change_status(request, slug):
     return redirect("synthesis_editor", workshop.slug)
 
 
+@login_required
+def publish(request, slug):
+    """Publishing, confirmed: the page lists the unresolved comments and what
+    readers will see change (synthesis/publishing.py); its form posts what
+    was shown, and a POST that finds something else shows the list again."""
+    workshop, synthesis = permissions.get_synthesis_for_editor(request.user, slug)
+    if synthesis is None or synthesis.status == Status.PUBLISHED:
+        # A second click, or a back button after publishing: nothing to do.
+        return redirect("synthesis_editor", workshop.slug)
+    checked = publishing.review(synthesis)
+    stale = False
+    if request.method == "POST":
+        if synthesis.status != Status.APPROVED:
+            messages.error(request, _("Cette étape n'est pas possible depuis l'état actuel."))
+            return redirect("synthesis_editor", workshop.slug)
+        stale = request.POST.get("seen") != checked.fingerprint
+        if not stale:
+            if synthesis.move_to(Status.PUBLISHED, by=request.user):
+                done = _("Révision %(rev)s publiée : les lecteurs lisent maintenant ce texte.")
+                messages.success(request, done % {"rev": synthesis.revision})
+            # Else a parallel click published it first: once is enough.
+            return redirect("synthesis_editor", workshop.slug)
+    return render(
+        request,
+        "synthesis/publish.html",
+        {"workshop": workshop, "synthesis": synthesis, "review": checked, "stale": stale},
+        status=409 if stale else 200,
+    )
+
+
 def _editable_statement(request, statement_id):
     """The statement and None if it may change now (synthesis/permissions.py
     decides); else a 409 saying why."""
     try:
-        return permissions.get_statement_for_edit(request.user, statement_id), None
+        writing = request.method == "POST"  # a GET (the edit form) changes nothing
+        return permissions.get_statement_for_edit(request.user, statement_id, writing=writing), None
     except permissions.RevisionFrozen as frozen:
         statement = permissions.get_statement_for_editor(request.user, statement_id)
         return statement, HttpResponse(str(frozen), status=409)
@@ -245,6 +288,41 @@ def _back(statement_or_synthesis, anchor=""):
     synthesis = synthesis.synthesis if synthesis else statement_or_synthesis
     url = reverse("synthesis_editor", args=[synthesis.workshop.slug])
     return redirect(f"{url}#{anchor}" if anchor else url)
+
+
+def _swap(request, synthesis, section_ids, *, notice="", level="success", unassigned=False):
+    """What an action changed, for htmx: the first of `section_ids` in place
+    of its own section, the others and the unassigned notes out of band. The
+    editor of a big workshop is 14,000 pixels: a merge must not send it again."""
+    workshop = synthesis.workshop
+    context = editor_context(workshop, synthesis, request.user)
+    by_pk = {section.pk: section for section in context["sections"]}
+    changed = [by_pk[pk] for pk in dict.fromkeys(section_ids) if pk in by_pk]
+    context.update(
+        changed=changed,
+        with_unassigned=unassigned or not changed,
+        notice=notice,
+        notice_level=level,
+        notice_section=changed[0].pk if changed else None,
+        unassigned_error=notice if not changed and level == "error" else "",
+    )
+    response = render(request, "synthesis/includes/sections.html", context)
+    if changed:
+        response["HX-Retarget"], response["HX-Reswap"] = f"#rubrique-{changed[0].pk}", "innerHTML"
+    else:
+        response["HX-Retarget"], response["HX-Reswap"] = "#non-rattachees", "outerHTML"
+    return response
+
+
+def _frozen(request, refusal):
+    """A published revision refuses edits (409, saying why). An htmx request
+    reloads the editor instead, which shows the revision as it is."""
+    if not isinstance(refusal, HttpResponse):
+        refusal = HttpResponse(str(refusal), status=409)
+    if request.htmx:
+        messages.error(request, refusal.content.decode())
+        refusal["HX-Refresh"] = "true"
+    return refusal
 
 
 @login_required
@@ -309,9 +387,18 @@ def _statement_form(request, statement, form, *, status=200, mine=None):
 def statement_reorder(request, statement_id):
     statement, refused = _editable_statement(request, statement_id)
     if refused:
-        return refused
-    editing.reorder(statement, {"up": -1, "down": 1}.get(request.POST.get("direction"), 0))
-    return _back(statement, f"enonce-{statement.pk}")
+        return _frozen(request, refused)
+    direction = request.POST.get("direction")
+    moved = editing.reorder(statement, {"up": -1, "down": 1}.get(direction, 0))
+    if not request.htmx:
+        return _back(statement, f"enonce-{statement.pk}")
+    if not moved:
+        notice = _("L'énoncé est déjà à cette extrémité de la rubrique.")
+    elif direction == "up":
+        notice = _("Énoncé monté d'un rang.")
+    else:
+        notice = _("Énoncé descendu d'un rang.")
+    return _swap(request, statement.section.synthesis, [statement.section_id], notice=notice)
 
 
 @login_required
@@ -321,10 +408,14 @@ def statement_accept_label(request, statement_id):
     coordination's text (no longer marked, never redrafted)."""
     statement, refused = _editable_statement(request, statement_id)
     if refused:
-        return refused
+        return _frozen(request, refused)
     Statement.objects.filter(pk=statement.pk).update(
         label_proposed=False, drafted=False, updated_at=timezone.now()
     )
+    if request.htmx:  # posted through the page's #statement-actions form: aim at the card
+        response = _statement_response(request, statement)
+        response["HX-Retarget"], response["HX-Reswap"] = f"#enonce-{statement.pk}", "outerHTML"
+        return response
     return _back(statement, f"enonce-{statement.pk}")
 
 
@@ -333,25 +424,32 @@ def statement_accept_label(request, statement_id):
 def statement_remove(request, statement_id):
     statement, refused = _editable_statement(request, statement_id)
     if refused:
-        return refused
-    count = editing.remove(statement.section.synthesis, statement)
+        return _frozen(request, refused)
+    synthesis, section_id = statement.section.synthesis, statement.section_id
+    count = editing.remove(synthesis, statement)
     if count:
         text = ngettext(
             "Énoncé retiré : sa note attend dans « Notes non rattachées ».",
             "Énoncé retiré : ses %(n)s notes attendent dans « Notes non rattachées ».",
             count,
         )
-        messages.success(request, text % {"n": count})
+        text = text % {"n": count}
     else:
-        messages.success(request, _("Énoncé retiré."))
-    return _back(statement, "non-rattachees")
+        text = _("Énoncé retiré.")
+    if request.htmx:
+        return _swap(request, synthesis, [section_id], notice=text, unassigned=True)
+    messages.success(request, text)
+    return _back(synthesis, "non-rattachees")
 
 
 @login_required
+@vary_on_headers("HX-Request")
 def statement_split(request, statement_id):
+    """Choose the notes that leave for a new statement: in place of the card
+    with htmx (the answer is then the section), a page of its own without."""
     statement, refused = _editable_statement(request, statement_id)
     if refused:
-        return refused
+        return _frozen(request, refused)
     notes = statement.sources.select_related("group").order_by("group__number", "pk")
     error = None
     if request.method == "POST":
@@ -364,14 +462,19 @@ def statement_split(request, statement_id):
         except editing.EditError as exc:
             error = str(exc)
         else:
+            if request.htmx:
+                done = _("Énoncé scindé.")
+                return _swap(request, new.section.synthesis, [new.section_id], notice=done)
             messages.success(request, _("Énoncé scindé."))
             return _back(new, f"enonce-{new.pk}")
-    return render(
-        request,
-        "synthesis/statement_split.html",
-        {"statement": statement, "notes": notes, "error": error},
-        status=400 if error else 200,
-    )
+    context = {"statement": statement, "notes": notes, "error": error}
+    if request.htmx:
+        response = render(
+            request, "synthesis/includes/split.html", context, status=400 if error else 200
+        )
+        response["HX-Retarget"], response["HX-Reswap"] = f"#enonce-{statement.pk}", "outerHTML"
+        return response
+    return render(request, "synthesis/statement_split.html", context, status=400 if error else 200)
 
 
 def _selected(request, synthesis, name="statements"):
@@ -388,21 +491,29 @@ def section_action(request, slug):
     try:
         workshop, synthesis = permissions.get_synthesis_for_edit(request.user, slug)
     except permissions.RevisionFrozen as frozen:
-        return HttpResponse(str(frozen), status=409)
+        return _frozen(request, frozen)
     chosen = _selected(request, synthesis)
+    # The section whose toolbar was used first: the answer takes its place.
+    touched = [_int(request.POST.get("origin"))] + [s.section_id for s in chosen]
     try:
         if request.POST.get("action") == "merge":
             target = editing.merge(synthesis, chosen)
-            messages.success(request, _("Énoncés fusionnés : leurs notes sont réunies."))
+            done = _("Énoncés fusionnés : leurs notes sont réunies.")
+            if request.htmx:
+                return _swap(request, synthesis, touched, notice=done)
+            messages.success(request, done)
             return _back(target, f"enonce-{target.pk}")
         section = synthesis.sections.filter(pk=_int(request.POST.get("section"))).first()
         if section is None or not chosen:
             raise editing.EditError(_("Cochez des énoncés et choisissez une rubrique."))
         editing.move(synthesis, chosen, section)
-        messages.success(
-            request, _("Énoncés déplacés vers « %(section)s ».") % {"section": section.title}
-        )
+        done = _("Énoncés déplacés vers « %(section)s ».") % {"section": section.title}
+        if request.htmx:
+            return _swap(request, synthesis, [*touched, section.pk], notice=done)
+        messages.success(request, done)
     except editing.EditError as exc:
+        if request.htmx:
+            return _swap(request, synthesis, touched, notice=str(exc), level="error")
         messages.error(request, str(exc))
     return _back(synthesis)
 
@@ -413,7 +524,7 @@ def attach_notes(request, slug):
     try:
         workshop, synthesis = permissions.get_synthesis_for_edit(request.user, slug)
     except permissions.RevisionFrozen as frozen:
-        return HttpResponse(str(frozen), status=409)
+        return _frozen(request, frozen)
     statement = Statement.objects.filter(
         pk=_int(request.POST.get("statement")), section__synthesis=synthesis
     ).first()
@@ -427,12 +538,15 @@ def attach_notes(request, slug):
             raise editing.EditError(_("Choisissez l'énoncé où rattacher les notes."))
         editing.attach(synthesis, notes, statement)
     except editing.EditError as exc:
+        if request.htmx:
+            return _swap(request, synthesis, [], notice=str(exc), level="error")
         messages.error(request, str(exc))
         return _back(synthesis, "non-rattachees")
     n = len(notes)
-    messages.success(
-        request, ngettext("%(n)s note rattachée.", "%(n)s notes rattachées.", n) % {"n": n}
-    )
+    done = ngettext("%(n)s note rattachée.", "%(n)s notes rattachées.", n) % {"n": n}
+    if request.htmx:
+        return _swap(request, synthesis, [statement.section_id], notice=done, unassigned=True)
+    messages.success(request, done)
     return _back(statement, f"enonce-{statement.pk}")
 
 
@@ -502,12 +616,14 @@ def history(request, slug):
 
 def exports_context(synthesis, user):
     rows = {e.format: e for e in synthesis.exports.all()}
-    items = [(value, label, rows.get(value)) for value, label in ExportFormat.choices]
+    formats = permissions.export_formats_for(user)
+    items = [(value, label, rows.get(value)) for value, label in formats]
     return {
         "synthesis": synthesis,
         "export_items": items,
-        "polling": any(e.in_progress for e in rows.values()),
+        "polling": any(rows[value].in_progress for value, _label in formats if value in rows),
         "can_request": user.is_authenticated,
+        "can_regenerate": permissions.may_regenerate_exports(user),
     }
 
 
@@ -518,7 +634,9 @@ def export_request(request, synthesis_id):
     fmt = request.POST.get("format")
     if fmt not in ExportFormat.values:
         return HttpResponse(_("Format inconnu."), status=400)
-    jobs.request(synthesis, fmt, by=request.user, again="again" in request.POST)
+    again = "again" in request.POST
+    permissions.check_export_request(request.user, fmt, again=again)
+    jobs.request(synthesis, fmt, by=request.user, again=again)
     if not request.htmx:
         back = safe_next(request, request.POST.get("next"))
         return redirect(back or synthesis.get_absolute_url())
@@ -535,16 +653,36 @@ def export_panel(request, synthesis_id):
 
 
 def export_download(request, export_id):
-    export = permissions.get_export_for_reader(request.user, export_id)
+    """The file, checked now: streamed by this process, or a redirect to a
+    bucket link valid a minute at most (STORAGE_DOWNLOADS), issued only after
+    the rights check. Neither is cached: the next reader is checked again."""
+    from atelier.lib import storage
+
     from . import exports as renderers
 
+    export = permissions.get_export_for_reader(request.user, export_id)
+    if not export.file:
+        raise Http404
+    filename = renderers.filename(export.synthesis, export.format)
+    content_type = renderers.FORMATS[export.format][0]
+    link = storage.download_url(export.file.name, filename=filename, content_type=content_type)
+    if link:
+        response = redirect(link)
+        response["Cache-Control"] = "no-store"
+        return response
     try:
         handle = export.file.open("rb")
     except (FileNotFoundError, ValueError):
         raise Http404 from None
-    return FileResponse(
-        handle,
-        as_attachment=True,
-        filename=renderers.filename(export.synthesis, export.format),
-        content_type=renderers.FORMATS[export.format][0],
+    except storage.unavailable_errors():
+        return HttpResponse(
+            _("Le stockage des fichiers ne répond pas. Réessayez dans quelques minutes."),
+            status=503,
+            content_type="text/plain; charset=utf-8",
+            headers={"Retry-After": "60"},
+        )
+    response = FileResponse(
+        handle, as_attachment=True, filename=filename, content_type=content_type
     )
+    response["Cache-Control"] = "private, no-store"
+    return response

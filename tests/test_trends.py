@@ -61,3 +61,18 @@ def test_trends_follow_notes_written_in_bulk(world):
     assert built["quarters"]["rows"] == [{"label": "2021 T1", "counts": [3, 3, 0, 0, 0]}]
     notes[0].soft_delete()
     assert trends.build()["obstacles"][0]["n"] == 2
+
+
+def test_top_themes_are_drawn_as_bars_with_readable_labels(world, as_user):
+    world.a.notes[1].themes.add(world.theme)
+    body = as_user(world.users.coordinator).get("/tendances/").content.decode()
+    assert body.count('class="bar-chart"') == 1 and "viewBox" not in body
+    chart = body.split('class="bar-chart"')[1].split("</svg>")[0]
+    assert "Thème matrice" in chart and 'class="bar-value" dx="8">1</tspan>' in chart
+
+
+def test_empty_trends_say_why_instead_of_dashes(world, as_user):
+    body = as_user(world.users.coordinator).get("/tendances/").content.decode()
+    assert "<td colspan" not in body and "<svg" not in body.split("<main")[1]
+    assert "Aucun facteur de réussite classé par thème pour l" in body
+    assert "Aucun frein classé par thème pour l" in body

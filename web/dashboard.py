@@ -44,6 +44,11 @@ class Chart:
     def maximum(self):
         return max([b.value for b in self.bars] + [1])
 
+    @property
+    def empty(self) -> bool:
+        """Nothing counted: bars of zero would draw an empty chart."""
+        return not any(b.value for b in self.bars)
+
 
 def workshops_in(territory: Territory):
     covered = Territory.objects.covered_by([territory]).values("pk")

@@ -5,21 +5,36 @@ Summed from the per-workshop counts of live notes the database keeps
 
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncQuarter
+from django.utils.translation import gettext as _
 
 from atelier.models import Kind
 from territories.models import Level, NoteCount, Territory, ThemeCount
+
+from .dashboard import KIND_COLOURS, Bar, Chart
 
 TOP = 10
 
 
 def build() -> dict:
     tagged = ThemeCount.objects.filter(n__gt=0)
+    success_factors = _top_themes(tagged, Kind.SUCCESS_FACTOR)
+    obstacles = _top_themes(tagged, Kind.OBSTACLE)
     return {
         "matrix": _theme_by_region(tagged),
-        "success_factors": _top_themes(tagged, Kind.SUCCESS_FACTOR),
-        "obstacles": _top_themes(tagged, Kind.OBSTACLE),
+        "success_factors": success_factors,
+        "obstacles": obstacles,
+        # The same lists drawn as bars (by number of workshops) above their tables.
+        "success_factors_chart": _chart(
+            _("Facteurs de réussite, par nombre d'ateliers"), success_factors, Kind.SUCCESS_FACTOR
+        ),
+        "obstacles_chart": _chart(_("Freins, par nombre d'ateliers"), obstacles, Kind.OBSTACLE),
         "quarters": _by_quarter(NoteCount.objects.filter(n__gt=0)),
     }
+
+
+def _chart(title, rows, kind) -> Chart:
+    bars = [Bar(row["themes__name"], row["workshops"], KIND_COLOURS[kind]) for row in rows]
+    return Chart(title, bars)
 
 
 def _theme_by_region(tagged):
