@@ -6,6 +6,10 @@ Two keys: `exact_key` (case and accents aside) and `name_key` (also inclusive
 writing, gender and number). A `NameIndex` tries the exact key first, so that
 two stored names the loose key merges ("Mont", "Monts") stay distinct when
 typed as stored, and reports both when typed otherwise, rather than picking one.
+
+Names no rule derives ("DDP", "CD59") are aliases the coordination adds
+(`ActorTypeAlias`, `territories.TerritoryAlias`); they rank after every stored
+name, so an alias never hides a name typed as it is stored.
 """
 
 import re
@@ -14,7 +18,7 @@ from collections.abc import Iterable
 from django.utils.text import slugify
 
 from .lib.text import fold
-from .models import ActorType
+from .models import ActorType, ActorTypeAlias
 
 # What follows the stem in inclusive writing: "·e", "·rice", "·ne·s", "(e)s".
 _SUFFIXES = "e|es|s|ne|nes|le|les|fe|fes|ve|ves|euse|euses|rice|rices|trice|trices|ice|ices"
@@ -84,16 +88,32 @@ class NameIndex[T]:
             ranks[thing] = min(rank, ranks.get(thing, rank))
 
     def find(self, text: str) -> list[T]:
+        return self.find_ranked(text)[0]
+
+    def find_ranked(self, text: str) -> tuple[list[T], int]:
+        """`find`, with the rank the things were found under (an alias's, say)."""
         ranks = self._keys.get(f"={exact_key(text)}") or self._keys.get(name_key(text)) or {}
         best = min(ranks.values(), default=0)
-        return [thing for thing, rank in ranks.items() if rank == best]
+        return [thing for thing, rank in ranks.items() if rank == best], best
+
+
+# An actor type's name, quote label and slug rank 0, 1, 2; the aliases after.
+ALIAS_RANK = 3
 
 
 def actor_type_index(actor_types: Iterable[ActorType]) -> NameIndex[ActorType]:
-    """Each actor type under its name, then its quote label, then its slug."""
+    """Each actor type under its name, then its quote label, then its slug,
+    then the other names the coordination gave it (one query)."""
     index: NameIndex[ActorType] = NameIndex()
+    by_pk = {}
     for actor_type in actor_types:
         _add_actor_type(index, actor_type)
+        by_pk[actor_type.pk] = actor_type
+    by_pk.pop(None, None)  # unsaved ones have no alias
+    if by_pk:
+        aliases = ActorTypeAlias.objects.filter(actor_type__in=list(by_pk))
+        for name, pk in aliases.values_list("name", "actor_type_id"):
+            index.add(name, by_pk[pk], rank=ALIAS_RANK)
     return index
 
 

@@ -115,6 +115,25 @@ class Territory(models.Model):
         return (self.parent.path if self.parent else "") + own
 
 
+class TerritoryAlias(models.Model):
+    """Another name people type for a territory ("CD59" for "Nord"), added by
+    the coordination from the roster import; read after the official names."""
+
+    territory = models.ForeignKey(
+        Territory, models.CASCADE, related_name="aliases", verbose_name=_("territoire")
+    )
+    name = models.CharField(_("autre nom"), max_length=200, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("autre nom de territoire")
+        verbose_name_plural = _("autres noms de territoires")
+        ordering = ["name"]
+
+    def __str__(self):
+        return f"{self.name} → {self.territory.name}"
+
+
 class NoteCount(models.Model):
     """How many live notes of a kind a workshop holds. Kept by database
     triggers on the notes (see counts.py): never written by Django."""
