@@ -100,7 +100,7 @@ class Stack:
                 "atelier",
                 "worker",
                 "-Q",
-                "celery",
+                "exports,celery",
                 "--pool",
                 "solo",
                 "--loglevel",
