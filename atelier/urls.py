@@ -1,13 +1,11 @@
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.views.static import serve
 
 from web import search, territory_views, views
 
 from . import board_views as board
-from . import invitations
+from . import invitations, media_views
 from . import people_views as people
 from . import workshop_views as setup
 
@@ -63,6 +61,14 @@ urlpatterns = [
     path("ateliers/<slug:slug>/participants/import/", people.roster_import, name="roster_import"),
     path("ateliers/<slug:slug>/participants.csv", people.roster_export, name="roster_export"),
     path(
+        "ateliers/<slug:slug>/participants/autres-noms/", people.name_aliases, name="name_aliases"
+    ),
+    path(
+        "ateliers/<slug:slug>/participants/autres-noms/retirer/",
+        people.name_alias_delete,
+        name="name_alias_delete",
+    ),
+    path(
         "participants/<int:participant_id>/modifier/",
         people.participant_edit,
         name="participant_edit",
@@ -105,13 +111,12 @@ urlpatterns = [
     path("tendances/", territory_views.trends, name="trends"),
     path("sw.js", board.service_worker, name="service_worker"),
     path("", include("synthesis.urls")),
+    # The open-data API (/api/v1/), its French documentation, personal tokens
+    # and the dataset package (api/urls.py).
+    path("", include("api.urls")),
     path("admin/", admin.site.urls),
     # Logos are public (they appear on public syntheses); every other media
     # file (exports) goes through a view that checks rights at download time.
-    path(
-        "media/logos/<path:path>",
-        serve,
-        {"document_root": settings.MEDIA_ROOT / "logos"},
-        name="logo",
-    ),
+    # Read through the storage, so a bucket works as the disk does.
+    path("media/logos/<path:path>", media_views.logo, name="logo"),
 ]

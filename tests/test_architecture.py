@@ -7,11 +7,13 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("atelier", "territories", "synthesis", "web")
+PACKAGES = ("atelier", "territories", "synthesis", "web", "api")
 # The project's wiring: settings, the root URL table, Celery, the servers'
 # entry points and the package that loads Celery. They may import anything.
 PROJECT = ("atelier.settings", "atelier.urls", "atelier.celery", "atelier.wsgi", "atelier.asgi")
-LAYERS = ["lib", "territories", "atelier", "synthesis", "web", "project"]
+# api: the versioned public interface, beside the site (web) at the top;
+# nothing imports it but the URL table.
+LAYERS = ["lib", "territories", "atelier", "synthesis", "web", "api", "project"]
 
 
 def layer(module: str) -> str | None:

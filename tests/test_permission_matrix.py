@@ -136,6 +136,37 @@ def export_requested_by_readers(w, role):
     assert made == (role in READERS_A), role
 
 
+def made_export(fmt):
+    """A finished export of workshop A's published revision, rendered for real."""
+
+    def make(w):
+        from django.core.files.base import ContentFile
+
+        from synthesis import exports
+        from synthesis.models import Export
+
+        export = Export.objects.create(synthesis=w.a.synthesis, format=fmt, status="done")
+        content = ContentFile(exports.render(w.a.synthesis, fmt))
+        export.file.save(exports.filename(w.a.synthesis, fmt), content)
+        return export
+
+    return make
+
+
+def regenerate_md(w):
+    done_export(w)
+    return {"format": "md", "again": "1"}
+
+
+def export_queued(fmt):
+    def check(w):
+        from synthesis.models import Export
+
+        return Export.objects.filter(synthesis=w.a.synthesis, format=fmt, status="pending").exists()
+
+    return check
+
+
 def running_draft(w):
     from synthesis.models import DraftJob
 
@@ -259,6 +290,21 @@ def _exists(model_name, **lookups):
     return check
 
 
+def _territory_alias(w):
+    from territories.models import TerritoryAlias
+
+    return TerritoryAlias.objects.create(territory=w.territories.dept_a, name="CD59")
+
+
+def _exists_in(app, model_name, **lookups):
+    def check(w):
+        from django.apps import apps
+
+        return apps.get_model(app, model_name).objects.filter(**lookups).exists()
+
+    return check
+
+
 def creators(coordinator):
     """Creating a workshop: coordinators only, 403 for every other account."""
     others = ["animator", "other_animator", "animator_elsewhere", "delegate_a", "delegate_b"]
@@ -314,6 +360,42 @@ def round_switched_only_by_coordinators(w, role):
     w.a.workshop.refresh_from_db()
     switched = w.a.workshop.current_round_id == w.a.round.pk
     assert switched == (role in ["coordinator", "superuser"])
+
+
+API_NEVER = ("Note secrète", "Personne A", "brouillon")
+
+
+def api_rights(text_a, text_b):
+    """An API list: what each role reads on the site (public N for all, A
+    for its readers, B for its own), never a note or a draft."""
+    readers_b = ["animator_elsewhere", "coordinator", "delegate_b", "superuser"]
+    return {
+        role: Expect(
+            200,
+            contains=tuple(
+                t for t, readers in ((text_a, READERS_A), (text_b, readers_b)) if role in readers
+            ),
+            excludes=API_NEVER
+            + tuple(
+                t
+                for t, readers in ((text_a, READERS_A), (text_b, readers_b))
+                if role not in readers
+            ),
+        )
+        for role in ROLES
+    }
+
+
+def coordinator_token(w):
+    from api.models import Token
+
+    w.token, _secret = Token.issue(w.users.coordinator, "Matrice")
+    return w.token
+
+
+def revoked_only_by_its_owner(w, role):
+    w.token.refresh_from_db()
+    assert (w.token.revoked_at is not None) == (role == "coordinator"), role
 
 
 MATRIX = {
@@ -585,6 +667,19 @@ MATRIX = {
         lambda w: f"/ateliers/{w.a.workshop.slug}/participants.csv",
         setup_rights(Expect(200, contains=("Personne;A",), excludes=("Personne;B",))),
     ),
+    "name_aliases": Row(
+        lambda w: f"/ateliers/{w.a.workshop.slug}/participants/autres-noms/",
+        setup_rights(Expect(200, contains=("Autre nom d'un territoire",))),
+    ),
+    "name_alias_delete": Row(
+        lambda w: f"/ateliers/{w.a.workshop.slug}/participants/autres-noms/retirer/",
+        setup_rights(Expect(302)),
+        method="post",
+        data=lambda w: {"kind": "territory", "alias": _territory_alias(w).pk},
+        effect=coordinators_only(
+            lambda w: not _exists_in("territories", "TerritoryAlias", name="CD59")(w)
+        ),
+    ),
     "participant_edit": Row(
         lambda w: f"/participants/{w.a.person.pk}/modifier/",
         setup_rights(Expect(200, contains=('value="Personne"', "Enregistrer"))),
@@ -700,6 +795,10 @@ MATRIX = {
         effect=coordinators_only(
             lambda w: type(w.a.draft).objects.get(pk=w.a.draft.pk).status == "in_review"
         ),
+    ),
+    "synthesis_publish": Row(
+        lambda w: f"/ateliers/{w.a.workshop.slug}/synthese/publier/",
+        coordinators_see(Expect(200, contains=("Publier la révision 2 ?", "Vérifier le chiffre"))),
     ),
     "synthesis_section_action": Row(
         lambda w: f"/ateliers/{w.a.workshop.slug}/synthese/selection/",
@@ -844,6 +943,50 @@ MATRIX = {
         lambda w: f"/exports/{done_export(w).pk}/",
         readers_of_a(Expect(200, contains=("Énoncé secret A",))),
     ),
+    # Issue 16: the open data carries no note text; the analysis export (with
+    # the notes) and regenerating a file are the coordination's.
+    "export_download (CSV ouvert)": Row(
+        lambda w: f"/exports/{made_export('csv')(w).pk}/",
+        readers_of_a(Expect(200, contains=("Énoncé secret A",), excludes=("Note secrète A",))),
+    ),
+    "export_download (JSON ouvert)": Row(
+        lambda w: f"/exports/{made_export('json')(w).pk}/",
+        readers_of_a(Expect(200, contains=("Énoncé secret A",), excludes=("Note secrète A",))),
+    ),
+    "export_download (analyse)": Row(
+        lambda w: f"/exports/{made_export('analyse-csv')(w).pk}/",
+        {
+            **readers_of_a(Expect(403, excludes=("Note secrète A",))),
+            "coordinator": Expect(200, contains=("Énoncé secret A", "Note secrète A1")),
+            "superuser": Expect(200, contains=("Énoncé secret A", "Note secrète A1")),
+        },
+    ),
+    "export_request (analyse)": Row(
+        lambda w: f"/syntheses/{w.a.synthesis.pk}/exports/demander/",
+        {
+            **readers_of_a(Expect(403)),
+            "coordinator": Expect(302),
+            "superuser": Expect(302),
+            "anonymous": Expect(302),
+            "deactivated": Expect(302),
+        },
+        method="post",
+        data={"format": "analyse-csv"},
+        effect=coordinators_only(export_queued("analyse-csv")),
+    ),
+    "export_request (régénérer)": Row(
+        lambda w: f"/syntheses/{w.a.synthesis.pk}/exports/demander/",
+        {
+            **readers_of_a(Expect(403)),
+            "coordinator": Expect(302),
+            "superuser": Expect(302),
+            "anonymous": Expect(302),
+            "deactivated": Expect(302),
+        },
+        method="post",
+        data=regenerate_md,
+        effect=coordinators_only(export_queued("md")),
+    ),
     "territory": Row(
         lambda w: f"/territoires/{w.territories.region_a.pk}/",
         dashboard_rights(Expect(200, contains=("Hauts-de-France", "Atelier A"), excludes=SECRET_B)),
@@ -918,6 +1061,68 @@ MATRIX = {
         method="post",
         data=lambda w: {"theme": w.theme.pk, "notes": [w.a.notes[0].pk]},
         effect=tagged_by_coordinators,
+    ),
+    # Issue 18: the open-data API sees what the same user sees on the site
+    # (the session here; tokens in tests/test_api.py). Never a note's text.
+    **{
+        name: Row(lambda w: "/api/v1/", everyone(200, contains=("openapi.json", "syntheses")))
+        for name in ("api-v1:index", "api-v1:api-root")
+    },
+    "api-v1:openapi-json": Row(
+        lambda w: "/api/v1/openapi.json", everyone(200, contains=('"openapi": "3.1.0"',))
+    ),
+    "api-v1:syntheses": Row(lambda w: "/api/v1/syntheses/", api_rights("atelier-a", "atelier-b")),
+    "api-v1:workshops": Row(lambda w: "/api/v1/workshops/", api_rights("atelier-a", "atelier-b")),
+    "api-v1:statements": Row(
+        lambda w: "/api/v1/statements/", api_rights("Énoncé secret A", "Énoncé secret B")
+    ),
+    "api-v1:synthesis": Row(
+        lambda w: "/api/v1/syntheses/atelier-a/",
+        readers_of_a(Expect(200, contains=("Énoncé secret A",), excludes=API_NEVER)),
+    ),
+    "api-v1:workshop": Row(
+        lambda w: "/api/v1/workshops/atelier-a/",
+        readers_of_a(Expect(200, contains=("Atelier A",), excludes=API_NEVER)),
+    ),
+    "api-v1:territories": Row(
+        lambda w: "/api/v1/territories/", everyone(200, contains=("Roubaix", "Gard"))
+    ),
+    "api-v1:territory": Row(
+        lambda w: f"/api/v1/territories/{w.territories.commune_a.pk}/",
+        everyone(200, contains=("59512",)),
+    ),
+    "api-v1:territory_figures": Row(
+        lambda w: f"/api/v1/territories/{w.territories.region_a.pk}/figures/",
+        {
+            **everyone(404, excludes=("success_factor",)),
+            **{
+                role: Expect(200, contains=('"workshop_count": 1', "success_factor"))
+                for role in ["coordinator", "superuser", "delegate_a"]
+            },
+        },
+    ),
+    "api-v1:themes": Row(lambda w: "/api/v1/themes/", everyone(200, contains=("theme-matrice",))),
+    "api_docs": Row(lambda w: "/api/", everyone(200, contains=("Qui voit quoi",))),
+    "api_tokens": Row(
+        lambda w: "/compte/jetons/",
+        {
+            **everyone(200, contains=("Créer le jeton",)),
+            **{role: Expect(302) for role in LOGGED_OUT},
+        },
+    ),
+    "api_token_revoke": Row(
+        lambda w: f"/compte/jetons/{coordinator_token(w).pk}/revoquer/",
+        {
+            **everyone(404),
+            "coordinator": Expect(302),
+            **{role: Expect(302) for role in LOGGED_OUT},
+        },
+        method="post",
+        effect=revoked_only_by_its_owner,
+    ),
+    # HEAD: the zip itself is checked in tests/test_open_data_package.py.
+    "open_data_package": Row(
+        lambda w: "/donnees-ouvertes.zip", creators(Expect(200)), method="head"
     ),
     "service_worker": Row(lambda w: "/sw.js", everyone(200, contains=("atelier-pages",))),
     # The admin is one row: its dozens of patterns share one gate, the admin site's
