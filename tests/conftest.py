@@ -1,5 +1,7 @@
 import pytest
 
+from .redis_server import on_redis, private_redis  # noqa: F401 (fixtures for every module)
+
 
 @pytest.fixture(autouse=True)
 def _test_settings(settings, tmp_path):

@@ -221,3 +221,25 @@ def test_board_and_overview_have_no_accessibility_violation(open_board, world, l
     read_only = open_board(world.users.other_animator, world.a.groups[0])
     assert "Lecture seule" in read_only.content()
     assert_accessible(read_only)
+
+
+def test_the_board_goes_on_when_redis_goes_down(open_board, world, on_redis):
+    """F13 in the browser: the cache, the broker and the sessions' old home
+    vanish mid-workshop; the animator types on as if nothing happened."""
+    page = open_board(world.users.animator, world.a.groups[0])
+    field = new_note_field(page, world.a.question)
+    field.fill("Avant la panne")
+    field.press("Enter")
+    expect(page.locator("li.note-pending")).to_have_count(0)
+
+    on_redis.kill()
+    for text in ("Pendant la panne", "Toujours pendant la panne"):
+        field.fill(text)
+        field.press("Enter")
+    expect(page.locator("li.note-pending")).to_have_count(0)
+    expect(page.locator("#outbox-status")).not_to_contain_text("pas encore enregistrée")
+    page.reload()  # a full page, its session and its rights, on the database alone
+    texts = " ".join(saved_notes(page, world.a.question).all_inner_texts())
+    for text in ("Avant la panne", "Pendant la panne", "Toujours pendant la panne"):
+        assert text in texts
+        assert Contribution.objects.filter(text=text).count() == 1
