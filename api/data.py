@@ -18,6 +18,7 @@ from django.utils.translation import ngettext
 
 from atelier import markup
 from atelier.models import Contribution, Kind, Theme, WorkingGroup, Workshop
+from synthesis.exports.opendata import actor_types_of, statement_fields
 from synthesis.models import Section, Statement, Synthesis
 from territories.models import NoteCount, Territory, ThemeCount
 
@@ -204,8 +205,6 @@ def statement_row(statement: Statement, group_totals: dict[int, int]) -> dict:
     section = statement.section
     groups = len({n.group_id for n in notes})
     total = group_totals.get(section.round_id) if section.round_id else None
-    actor_types = {n.group.actor_type.name for n in notes if n.group.actor_type}
-    actor_types |= {n.speaker_actor_type.name for n in notes if n.speaker_actor_type}
     themes = {t.slug: t.name for n in notes for t in n.themes.all()}
     return {
         "id": statement.pk,
@@ -214,15 +213,9 @@ def statement_row(statement: Statement, group_totals: dict[int, int]) -> dict:
         "section": {"id": section.pk, "order": section.order, "title": section.title},
         "round": section.round.order if section.round else None,
         "order": statement.order,
-        "kind": statement.kind,
-        "kind_label": str(Kind(statement.kind).label),
-        "text": statement.text,
-        "plain_text": markup.plain(statement.text),
-        "speaker_actor_type": (
-            statement.speaker_actor_type.name if statement.speaker_actor_type else None
-        ),
+        **statement_fields(statement),
         "support": {"groups": groups, "groups_total": total, "label": support_label(groups, total)},
-        "actor_types": sorted(actor_types),
+        "actor_types": actor_types_of(notes),
         "themes": [{"slug": slug, "name": themes[slug]} for slug in sorted(themes)],
     }
 

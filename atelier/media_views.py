@@ -12,8 +12,7 @@ import posixpath
 
 from django.core.exceptions import SuspiciousOperation
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpResponse
-from django.utils.translation import gettext as _
+from django.http import FileResponse, Http404
 from django.views.decorators.http import require_safe
 
 from atelier.lib import storage
@@ -29,11 +28,7 @@ def logo(request, path):
     except (FileNotFoundError, IsADirectoryError, SuspiciousOperation):
         raise Http404 from None
     except storage.unavailable_errors():
-        return HttpResponse(
-            _("Le stockage des fichiers ne répond pas. Réessayez dans quelques minutes."),
-            status=503,
-            content_type="text/plain; charset=utf-8",
-        )
+        return storage.unavailable_response()
     content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
     response = FileResponse(handle, content_type=content_type)
     # Public, and an hour keeps a replaced logo from lingering long.

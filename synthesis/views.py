@@ -675,12 +675,7 @@ def export_download(request, export_id):
     except (FileNotFoundError, ValueError):
         raise Http404 from None
     except storage.unavailable_errors():
-        return HttpResponse(
-            _("Le stockage des fichiers ne répond pas. Réessayez dans quelques minutes."),
-            status=503,
-            content_type="text/plain; charset=utf-8",
-            headers={"Retry-After": "60"},
-        )
+        return storage.unavailable_response()
     response = FileResponse(
         handle, as_attachment=True, filename=filename, content_type=content_type
     )

@@ -1,83 +1,21 @@
 """Exports through a real Celery worker process and a real Redis."""
 
-import os
-import subprocess
-import sys
 import time
 
 import pytest
-import redis
-from celery import Celery
 from django.core.files.storage import default_storage
-from django.db import connection
 
 from synthesis.models import Export, ExportStatus
+
+from .celery_worker import celery_worker, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def broker_url():
-    """A Redis database of its own for each test process (xdist runs two)."""
-    base = (os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0").rsplit("/", 1)[0]
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or "0"
-    return f"{base}/{10 + int(worker)}"
-
-
-def database_url():
-    db = connection.settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{db['NAME']}"
-    return f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-
-
 @pytest.fixture
 def worker(transactional_db, settings):
-    url = broker_url()
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=1).flushdb()
-    except redis.ConnectionError:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"Redis is not reachable at {url}")
-        pytest.skip(f"Redis is not reachable at {url}")
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(),
-        "REDIS_URL": url,
-        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
-    }
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "atelier",
-            "worker",
-            "--pool=solo",
-            "--without-heartbeat",
-            "--without-mingle",
-            "--without-gossip",
-            "-l",
-            "WARNING",
-        ],
-        cwd=settings.BASE_DIR,
-        env=env,
-    )
-    # Not the current app: shared tasks of later tests must keep the project's app.
-    producer = Celery(broker=url, set_as_current=False)
-    yield producer
-    process.terminate()
-    process.wait(timeout=20)
-
-
-def wait_until(check, timeout=90):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.3)
-    return False
+    with celery_worker(settings, MEDIA_ROOT=str(settings.MEDIA_ROOT)) as producer:
+        yield producer
 
 
 def status_of(export):

@@ -14,6 +14,7 @@ import re
 
 import pytest
 from django.core import mail
+from playwright.sync_api import expect
 
 from atelier.models import Contribution, Kind, Participant, Role, User
 from synthesis import similarity
@@ -177,11 +178,10 @@ def type_notes_as_the_invited_animator(page, live_server):
     for text in NOTES:
         field.fill(text)
         field.press("Enter")
-    page.wait_for_function(
-        "n => document.querySelectorAll('li.note[data-note-id]').length >= n "
-        "&& !document.querySelector('li.note-pending')",
-        arg=len(NOTES),
-    )
+    # Locator waits, not wait_for_function: the Content-Security-Policy forbids eval.
+    expect(page.locator("li.note-pending")).to_have_count(0)
+    for text in NOTES:
+        expect(page.locator("li.note[data-note-id]", has_text=text)).to_have_count(1)
     camille = User.objects.get(email="camille@exemple.fr")
     assert sorted(
         Contribution.objects.filter(group__animators=camille).values_list("text", flat=True)

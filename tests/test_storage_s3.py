@@ -4,9 +4,6 @@ web process after the rights check, pre-signed links that expire, the store
 going down in the middle."""
 
 import io
-import os
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -304,44 +301,20 @@ def test_a_failed_rerun_leaves_the_previous_object_whole(bucket, world, settings
 
 @pytest.fixture
 def export_worker(bucket, transactional_db, settings, tmp_path):
-    import redis
-    from celery import Celery
+    from .celery_worker import celery_worker
 
-    from .test_export_worker import broker_url, database_url
-
-    url = broker_url()
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=1).flushdb()
-    except redis.ConnectionError:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"Redis is not reachable at {url}")
-        pytest.skip(f"Redis is not reachable at {url}")
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(),
-        "REDIS_URL": url,
-        "STORAGE_URL": bucket[2],
-        "MEDIA_ROOT": str(tmp_path / "worker-disk-unused"),
-    }
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "atelier", "worker", "-Q", "exports"]
-        + ["--pool=solo", "--without-heartbeat", "--without-mingle", "--without-gossip"]
-        + ["-l", "WARNING"],
-        cwd=settings.BASE_DIR,
-        env=env,
-    )
-    producer = Celery(broker=url, set_as_current=False)
-    yield producer
-    process.terminate()
-    process.wait(timeout=20)
+    unused = str(tmp_path / "worker-disk-unused")
+    with celery_worker(
+        settings, queues="exports", STORAGE_URL=bucket[2], MEDIA_ROOT=unused
+    ) as producer:
+        yield producer
 
 
 @pytest.mark.django_db(transaction=True)
 def test_the_worker_writes_the_export_to_the_bucket_and_the_web_process_serves_it(
     export_worker, world, client, settings
 ):
-    from .test_export_worker import wait_until
+    from .celery_worker import wait_until
 
     export = Export.objects.create(synthesis=world.a.synthesis, format="pdf")
     export_worker.send_task("synthesis.run_export", args=[export.pk], queue="exports")

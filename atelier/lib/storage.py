@@ -12,6 +12,8 @@ module first, then call `download_url` or open the file.
 
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage, Storage, default_storage
+from django.http import HttpResponse
+from django.utils.translation import gettext as _
 
 # A pre-signed link is a bearer token: whoever holds it downloads. A minute is
 # enough for the browser to follow the redirect, and short enough that a link
@@ -45,4 +47,15 @@ def download_url(name: str, *, filename: str, content_type: str) -> str | None:
     seconds = min(settings.STORAGE_URL_EXPIRY, PRESIGNED_MAX_SECONDS)
     return default_storage.presigned_url(
         name, seconds=seconds, filename=filename, content_type=content_type
+    )
+
+
+def unavailable_response() -> HttpResponse:
+    """What a download answers while the object store does not: a French 503
+    the browser may retry, never a 500 nor a half-sent file."""
+    return HttpResponse(
+        _("Le stockage des fichiers ne répond pas. Réessayez dans quelques minutes."),
+        status=503,
+        content_type="text/plain; charset=utf-8",
+        headers={"Retry-After": "60"},
     )

@@ -68,17 +68,10 @@ def _statement_rows(synthesis: Synthesis, *, with_sources: bool = False) -> list
     return rows
 
 
-def _statement_row(synthesis, section, position, statement, group_totals) -> dict:
-    notes = list(statement.sources.all())
-    actor_types = {n.group.actor_type.name for n in notes if n.group.actor_type}
-    actor_types |= {n.speaker_actor_type.name for n in notes if n.speaker_actor_type}
+def statement_fields(statement) -> dict:
+    """What every open-data form of a statement says of its text (the CSV and
+    JSON files here, the API): its kind, its markup and its plain text."""
     return {
-        "revision": synthesis.revision,
-        "statement_id": statement.pk,
-        "round": section.round.order if section.round else None,
-        "section_order": section.order,
-        "section_title": section.title,
-        "statement_order": position,
         "kind": statement.kind,
         "kind_label": str(Kind(statement.kind).label),
         "text": statement.text,
@@ -86,9 +79,28 @@ def _statement_row(synthesis, section, position, statement, group_totals) -> dic
         "speaker_actor_type": (
             statement.speaker_actor_type.name if statement.speaker_actor_type else None
         ),
+    }
+
+
+def actor_types_of(notes) -> list[str]:
+    """The actor types behind a statement: its groups' and its quotes' speakers."""
+    names = {n.group.actor_type.name for n in notes if n.group.actor_type}
+    return sorted(names | {n.speaker_actor_type.name for n in notes if n.speaker_actor_type})
+
+
+def _statement_row(synthesis, section, position, statement, group_totals) -> dict:
+    notes = list(statement.sources.all())
+    return {
+        "revision": synthesis.revision,
+        "statement_id": statement.pk,
+        "round": section.round.order if section.round else None,
+        "section_order": section.order,
+        "section_title": section.title,
+        "statement_order": position,
+        **statement_fields(statement),
         "groups_count": len({n.group_id for n in notes}),
         "groups_total": group_totals.get(section.round_id, 0) if section.round_id else None,
-        "actor_types": sorted(actor_types),
+        "actor_types": actor_types_of(notes),
         "themes": sorted({theme.name for n in notes for theme in n.themes.all()}),
         "sources": [
             {
