@@ -20,6 +20,7 @@
 """
 
 import contextlib
+import errno
 import logging
 import os
 import tempfile
@@ -99,6 +100,21 @@ def send(task, row_id: int, what: str) -> bool:
     return True
 
 
+def _write_error(error: OSError) -> str:
+    """Why a file could not be written, in French for the coordination; the
+    system's own (English) words stay in the log."""
+    if error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        reason = _("l'espace disque est épuisé")
+    elif error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        reason = _("le dossier des fichiers n'accepte pas l'écriture")
+    else:
+        reason = _("le système de fichiers a refusé l'écriture")
+    return _(
+        "Le fichier n'a pas pu être enregistré : %(reason)s. Le fichier précédent, s'il "
+        "existe, reste téléchargeable ; prévenez l'équipe technique."
+    ) % {"reason": reason}
+
+
 def _stale_before():
     return timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 30)
 
@@ -175,11 +191,7 @@ def run(export_id: int, task_id: str = "") -> None:
         )
     except OSError as error:
         log.exception("Export %s could not be written", export_id)
-        _fail(
-            export,
-            _("Le fichier n'a pas pu être enregistré (espace disque ou droits) : %(error)s")
-            % {"error": error.strerror or error},
-        )
+        _fail(export, _write_error(error))
     except Exception:
         log.exception("Export %s failed", export_id)
         _fail(export, _("La fabrication du fichier a échoué. L'équipe technique est prévenue."))

@@ -81,7 +81,9 @@ def test_a_full_disk_fails_the_export_not_the_worker(published, monkeypatch):
     _disk_full(monkeypatch)
     export = jobs.request(published, "md")
     export.refresh_from_db()
-    assert export.status == ExportStatus.FAILED and "espace disque" in export.error
+    assert export.status == ExportStatus.FAILED
+    assert export.error.startswith("Le fichier n'a pas pu être enregistré : l'espace disque")
+    assert "No space" not in export.error  # the system's English words stay in the log
 
 
 def test_redis_down_the_page_answers_and_the_sweep_completes_later(
