@@ -19,7 +19,7 @@ from .models import Token, digest
 
 log = logging.getLogger(__name__)
 
-# Calls a minute: per token, or per address for calls without one.
+# Calls a minute: per user (all its tokens and its session), or per address.
 DEFAULT_RATE = 120
 WINDOW = 60
 
@@ -43,14 +43,26 @@ class PersonalToken(HttpAuthBase):
         return user
 
 
+def caller(request) -> str:
+    """Whom a call counts against: its user, whether by token or by session
+    (so that one person's many tokens share one allowance), else its address.
+    Behind a reverse proxy REMOTE_ADDR is the proxy's own: API_CLIENT_IP_HEADER
+    names the header the proxy overwrites with the client's (X-Real-IP for the
+    nginx of docs/deploy.md), so that one scraper does not use up everybody's."""
+    if request.user.is_authenticated:
+        return f"user:{request.user.pk}"
+    header = getattr(settings, "API_CLIENT_IP_HEADER", "")
+    address = request.headers.get(header, "") if header else ""
+    return f"addr:{address or request.META.get('REMOTE_ADDR', '')}"
+
+
 class CallerThrottle(BaseThrottle):
     """A fixed window of WINDOW seconds counted in the Django cache. When the
     cache fails the call is let through: a cache outage must not take the API
     down with it (the counts resume when the cache answers again)."""
 
     def allow_request(self, request) -> bool:
-        key = getattr(request, "api_key", None)
-        ident = f"token:{key}" if key else f"addr:{request.META.get('REMOTE_ADDR', '')}"
+        ident = caller(request)
         now = time.time()
         window = int(now // WINDOW)
         cache_key = f"api-rate:{ident}:{window}"

@@ -105,9 +105,17 @@ class PageQuery(Schema):
     offset: int = Field(0, ge=0, description="Rang du premier résultat.")
 
 
+# Ids are 64-bit: a larger number is a 422 from the schema, not an overflow in
+# the database driver (a 500 on SQLite).
+ID_MAX = 2**63 - 1
+
+
 class FilterQuery(Schema):
     territory: int | None = Field(
-        None, description="Identifiant d'un territoire : lui et tout ce qu'il contient."
+        None,
+        ge=1,
+        le=ID_MAX,
+        description="Identifiant d'un territoire : lui et tout ce qu'il contient.",
     )
     date_from: str | None = Field(None, description="Ateliers tenus ce jour ou après (AAAA-MM-JJ).")
     date_to: str | None = Field(None, description="Ateliers tenus ce jour ou avant (AAAA-MM-JJ).")
@@ -219,8 +227,12 @@ def statements(request, page: Query[PageQuery], filters: Query[FilterQuery]):
 class TerritoryQuery(Schema):
     level: Level | None = Field(None, description="Un seul niveau.")
     code: str | None = Field(None, description="Code officiel exact.")
-    parent: int | None = Field(None, description="Les enfants directs de ce territoire.")
-    within: int | None = Field(None, description="Ce territoire et tout ce qu'il contient.")
+    parent: int | None = Field(
+        None, ge=1, le=ID_MAX, description="Les enfants directs de ce territoire."
+    )
+    within: int | None = Field(
+        None, ge=1, le=ID_MAX, description="Ce territoire et tout ce qu'il contient."
+    )
 
 
 @api.get(

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from atelier.lib.text import control_characters_message
 from atelier.permissions import is_coordinator, require_coordinator
 
 from . import docs as documentation
@@ -15,6 +16,9 @@ from . import package
 from .models import Token
 
 TOKEN_NAME_MAX = 100
+# Active tokens a user may hold: enough for a few programs, and the rate limit
+# counts them together anyway (api/security.py: caller).
+TOKENS_MAX = 10
 
 
 def docs(request):
@@ -31,6 +35,14 @@ def tokens(request):
         name = request.POST.get("name", "").strip()[:TOKEN_NAME_MAX]
         if not name:
             messages.error(request, _("Donnez un nom au jeton, pour le reconnaître plus tard."))
+        elif problem := control_characters_message(name):
+            messages.error(request, problem)
+        elif request.user.api_tokens.filter(revoked_at__isnull=True).count() >= TOKENS_MAX:
+            messages.error(
+                request,
+                _("Vous avez déjà %(n)s jetons actifs : révoquez-en un avant d'en créer un autre.")
+                % {"n": TOKENS_MAX},
+            )
         else:
             _token, secret = Token.issue(request.user, name)
     context = {"tokens": request.user.api_tokens.all(), "secret": secret}

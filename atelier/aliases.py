@@ -9,6 +9,8 @@ never be read (names rank first) or it would make the name ambiguous.
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from atelier.lib.http import parse_int
+from atelier.lib.text import control_characters_message
 from territories.models import TerritoryAlias
 
 from .matching import actor_type_index
@@ -33,6 +35,8 @@ def add(kind: str, name: str, target: str) -> ActorTypeAlias | TerritoryAlias:
         raise AliasError(_("Choisissez un type d'acteur ou un territoire."))
     if not name:
         raise AliasError(_("Donnez l'autre nom."))
+    if problem := control_characters_message(name + target):
+        raise AliasError(problem)  # a NUL would reach the database (a 500 on PostgreSQL)
     if len(name) > MAX_LENGTH[kind]:
         raise AliasError(_("L'autre nom dépasse %(n)s caractères.") % {"n": MAX_LENGTH[kind]})
     with transaction.atomic():
@@ -42,7 +46,7 @@ def add(kind: str, name: str, target: str) -> ActorTypeAlias | TerritoryAlias:
 
 
 def _add_actor_type_alias(name: str, target: str) -> ActorTypeAlias:
-    actor_type = ActorType.objects.filter(pk=target if target.isdigit() else None).first()
+    actor_type = ActorType.objects.filter(pk=parse_int(target)).first()
     if actor_type is None:
         raise AliasError(
             _("Choisissez le type d'acteur que « %(name)s » désigne.") % {"name": name}

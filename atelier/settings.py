@@ -55,6 +55,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "api.middleware.refuse_control_characters",
 ]
 
 ROOT_URLCONF = "atelier.urls"
@@ -237,6 +238,12 @@ DRAFTING_BACKEND = env("DRAFTING_BACKEND", default="semantic")
 # model behind an OpenAI-compatible endpoint (vLLM, Ollama, llama.cpp, a hosted
 # service) proposes the draft's groups. Unset, the option does not appear and no
 # note leaves the server; when set, a coordinator still turns it on per workshop.
+# The open-data API (api/): calls a minute per user or per address, and the
+# header a reverse proxy sets to the client's address (X-Real-IP behind the
+# nginx of docs/deploy.md; empty: REMOTE_ADDR, right without a proxy).
+API_RATE_PER_MINUTE = env.int("API_RATE_PER_MINUTE", default=120)
+API_CLIENT_IP_HEADER = env("API_CLIENT_IP_HEADER", default="")
+
 LLM_BASE_URL = env("LLM_BASE_URL", default="")  # e.g. http://127.0.0.1:11434/v1
 LLM_MODEL = env("LLM_MODEL", default="")
 LLM_API_KEY = env("LLM_API_KEY", default="")  # sent as "Authorization: Bearer …" when set

@@ -125,8 +125,12 @@ class Synthesis(models.Model):
         if self.status in (Status.DRAFT, Status.IN_REVIEW):
             return self
         if self.status == Status.APPROVED:
-            self.move_to(Status.DRAFT, by=by)
-            return self
+            if self.move_to(Status.DRAFT, by=by):
+                return self
+            # Someone published (or moved) it meanwhile: ask again from its
+            # present state, so that an edit never lands in a published revision.
+            self.refresh_from_db()
+            return self.editable(by=by)
         newest = self.workshop.syntheses.order_by("-revision").first()
         if newest.pk != self.pk and not newest.is_frozen:
             return newest

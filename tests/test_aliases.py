@@ -173,3 +173,12 @@ def test_aliases_page_and_preview_have_no_accessibility_violation(page, live_ser
     page.get_by_text("« DDP » est maintenant un autre nom de Délégué·e du préfet.").wait_for()
     assert "« DDP »" not in page.locator(".import-errors").inner_text()
     assert_accessible(page)
+
+
+def test_an_alias_with_a_nul_or_a_target_that_is_no_id_is_refused_not_a_500():
+    from atelier import aliases
+
+    with pytest.raises(aliases.AliasError, match="Caractère invisible interdit"):
+        aliases.add(aliases.ACTOR_TYPE, "D\x00D", "1")
+    with pytest.raises(aliases.AliasError, match="Choisissez le type d'acteur"):
+        aliases.add(aliases.ACTOR_TYPE, "ZZX", "²")  # "²".isdigit() is True

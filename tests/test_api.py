@@ -373,6 +373,44 @@ def test_too_many_calls_get_429_with_retry_after(world, client, settings):
     assert client.get("/api/v1/themes/", headers=headers).status_code == 200
 
 
+def test_one_user_shares_one_allowance_whatever_the_tokens(world, client, settings):
+    settings.API_RATE_PER_MINUTE = 2
+    first, second = bearer(world, "coordinator"), bearer(world, "coordinator")
+    assert client.get("/api/v1/themes/", headers=first).status_code == 200
+    assert client.get("/api/v1/themes/", headers=second).status_code == 200
+    assert client.get("/api/v1/themes/", headers=second).status_code == 429  # a new token or not
+
+
+def test_behind_a_proxy_each_client_address_has_its_own_allowance(world, client, settings):
+    settings.API_RATE_PER_MINUTE = 1
+    settings.API_CLIENT_IP_HEADER = "X-Real-IP"
+    # REMOTE_ADDR is the proxy's for both; the header the proxy sets tells them apart.
+    assert client.get("/api/v1/themes/", headers={"X-Real-IP": "192.0.2.1"}).status_code == 200
+    assert client.get("/api/v1/themes/", headers={"X-Real-IP": "192.0.2.2"}).status_code == 200
+    assert client.get("/api/v1/themes/", headers={"X-Real-IP": "192.0.2.1"}).status_code == 429
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/syntheses/?theme=%00",
+        "/api/v1/territories/?code=a%00",
+        "/api/v1/workshops/a%00b/",
+        "/api/v1/syntheses/a%1bb/",
+    ],
+)
+def test_control_characters_in_an_address_are_a_400_with_the_reason(world, client, url):
+    response = client.get(url)
+    assert response.status_code == 400
+    assert "Caractère invisible interdit" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("name", ["parent", "within", "territory"])
+def test_an_id_past_64_bits_is_refused_not_a_500(world, client, name):
+    url = "/api/v1/territories/" if name != "territory" else "/api/v1/syntheses/"
+    assert client.get(url, {name: "99999999999999999999999"}).status_code in (400, 422)
+
+
 def test_the_api_answers_when_the_cache_is_down(world, client, settings, monkeypatch):
     from django.core.cache import caches
 
@@ -489,6 +527,22 @@ def test_a_token_needs_a_name(world, as_user):
     response = client.post("/compte/jetons/", {"name": "  "})
     assert response.status_code == 200 and not Token.objects.exists()
     assert "Donnez un nom au jeton" in response.content.decode()
+
+
+def test_a_token_name_with_a_nul_is_refused_in_french(world, as_user):
+    client = as_user(world.users.animator)
+    response = client.post("/compte/jetons/", {"name": "a\x00b"})
+    assert response.status_code == 200 and not Token.objects.exists()
+    assert "Caractère invisible interdit (U+0000)" in response.content.decode()
+
+
+def test_ten_active_tokens_at_most(world, as_user):
+    client = as_user(world.users.animator)
+    for i in range(10):
+        assert client.post("/compte/jetons/", {"name": f"Programme {i}"}).status_code == 201
+    refused = client.post("/compte/jetons/", {"name": "Un de trop"})
+    assert refused.status_code == 200 and "10 jetons actifs" in refused.content.decode()
+    assert Token.objects.filter(user=world.users.animator).count() == 10
 
 
 # --- Pages ----------------------------------------------------------------------------

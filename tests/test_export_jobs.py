@@ -309,3 +309,21 @@ def test_the_open_data_of_the_demo_carries_no_note_text():
     analysis = exports.render(synthesis, "analyse-csv").decode("utf-8-sig")
     assert sum(1 for t in notes if " ".join(t.split()) in analysis) > len(notes) / 2
     assert exports.filename(synthesis, "analyse-csv").endswith("-r1-analyse.csv")
+
+
+def test_open_data_files_made_before_the_notes_were_left_out_are_dropped(published):
+    """Files made by the old CSV/JSON export carry note texts: the upgrade
+    deletes them, so that nobody downloads one again (a request makes it anew)."""
+    import importlib
+
+    from django.apps import apps
+    from django.core.files.base import ContentFile
+
+    old = Export.objects.create(synthesis=published, format="csv", status=ExportStatus.DONE)
+    old.file.save("ancien.csv", ContentFile(b"source_texts\nUne note brute\n"))
+    pdf = jobs.request(published, "pdf")
+    migration = importlib.import_module("synthesis.migrations.0009_drop_open_data_with_notes")
+    migration.drop_old_open_data(apps, None)
+    assert not Export.objects.filter(pk=old.pk).exists()
+    assert not default_storage.exists(old.file.name)
+    assert Export.objects.filter(pk=pdf.pk).exists()  # other formats stay

@@ -191,3 +191,16 @@ def test_merging_themes_feeds_the_boards_too(world):
     kept.absorb([merged])
     note = Contribution.objects.get(pk=note.pk)
     assert list(note.themes.all()) == [kept] and note.updated_at > before
+
+
+def test_an_edit_racing_a_publication_never_lands_in_the_published_revision(world):
+    from synthesis.models import Status, Synthesis
+
+    synthesis = world.a.synthesis
+    Synthesis.objects.filter(pk=synthesis.pk).update(status=Status.APPROVED)
+    synthesis.refresh_from_db()  # the editor's copy: approved
+    # Another coordinator confirms the publication before this edit is saved.
+    Synthesis.objects.filter(pk=synthesis.pk).update(status=Status.PUBLISHED)
+    target = synthesis.editable(by=world.users.coordinator)
+    assert target.pk != synthesis.pk and target.status == Status.DRAFT
+    assert Synthesis.objects.get(pk=synthesis.pk).status == Status.PUBLISHED

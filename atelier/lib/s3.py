@@ -80,7 +80,7 @@ class BucketStorage(S3Storage):
         if head["ContentLength"] != len(content):
             return False
         etag = head.get("ETag", "").strip('"')
-        if "-" in etag:  # a multipart upload's ETag is not the content's MD5
-            return True
+        if "-" in etag:  # a multipart upload's ETag is not the content's MD5:
+            return False  # unknown, so copy again (a same-size remade file must not be skipped)
         digest = hashlib.md5(content, usedforsecurity=False).hexdigest()  # noqa: S324
         return etag == digest
