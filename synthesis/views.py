@@ -24,7 +24,8 @@ from django.views.decorators.vary import vary_on_headers
 from atelier import markup
 from atelier.forms import parse_int as _int
 from atelier.lib.http import safe_next
-from atelier.models import NOTE_MAX_LENGTH, ActorType, Contribution, Kind
+from atelier.models import NOTE_MAX_LENGTH, ActorType, Contribution, Kind, Workshop
+from atelier.permissions import workshops_of
 
 from . import diff, draft_views, editing, jobs, permissions, publishing
 from .exports.content import format_line, page_partners
@@ -62,6 +63,8 @@ def published(request, slug):
             "workshop": workshop,
             "sections": sections,
             "format_line": format_line(workshop),
+            # Back to the workshop's hub for those who may open it; home for the others.
+            "hub": workshops_of(request.user, Workshop.objects.filter(pk=workshop.pk)).exists(),
             # The stored logos, re-encoded when they were uploaded (atelier/logos.py).
             "carriers": page_partners(workshop.carriers.all()),
             "supporters": page_partners(workshop.supporters.all()),
@@ -215,7 +218,7 @@ def change_status(request, slug):
     else:
         messages.success(
             request,
-            _("La synthèse est maintenant : %(status)s.")
+            _("La synthèse est passée à l'état « %(status)s ».")
             % {"status": synthesis.get_status_display().lower()},
         )
     return redirect("synthesis_editor", workshop.slug)
