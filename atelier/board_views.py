@@ -208,6 +208,17 @@ def _back_to(note_or_group, anchor=None):
 @require_POST
 def note_create(request, group_id):
     outbox = "X-Outbox" in request.headers
+    if outbox and "outbox_user" not in request.POST:
+        # A board page opened before its author was sent (an older board.js,
+        # still open or reloaded offline from the service worker): its script
+        # drops a refused note but retries a 5xx, and once reloaded the new
+        # script adopts its waiting notes. So: "try again later", never "no".
+        response = JsonResponse(
+            {"code": "reload", "errors": {"text": [_("Rechargez la page du tableau.")]}},
+            status=503,
+        )
+        response["Retry-After"] = "30"
+        return response
     if outbox and request.POST.get("outbox_user") != str(request.user.pk):
         # The browser's outbox says who typed the note: never store it under
         # the name of whoever is logged in now (a shared computer, a session

@@ -510,18 +510,20 @@ class WorkingGroup(models.Model):
             client_uuid=client_uuid,
             created_at=timezone.now(),
         )
-        # ON CONFLICT DO NOTHING: no exception, no savepoint, one statement.
-        Contribution.objects.bulk_create([candidate], ignore_conflicts=True)
+        if candidate.insert_once():
+            # The common case, in one statement: the row is the candidate,
+            # with its new key; a new note has no themes yet.
+            candidate._prefetched_objects_cache = {"themes": Theme.objects.none()}
+            notes_written.send(sender=Contribution, note_ids=[candidate.pk])
+            return candidate, True
+        # A retry or a double click: the row another request stored (committed,
+        # since ON CONFLICT waited for it), unless the UUID is another group's.
         note = Contribution.objects.select_related("speaker_actor_type").get(
             client_uuid=client_uuid
         )
         if note.group_id != self.pk:
             raise UUIDReused
-        created = note.created_at == candidate.created_at
-        if created:  # a new note has no themes yet: spare the query
-            note._prefetched_objects_cache = {"themes": Theme.objects.none()}
-            notes_written.send(sender=Contribution, note_ids=[note.pk])
-        return note, created
+        return note, False
 
     def changes_since(self, since):
         """Notes of this group changed after `since`, deleted ones included."""
@@ -625,6 +627,30 @@ class Contribution(models.Model):
             raise ValidationError(
                 {"speaker_actor_type": _("Seule une parole d'acteur a un type d'orateur·rice.")}
             )
+
+    def insert_once(self) -> bool:
+        """INSERT … ON CONFLICT DO NOTHING RETURNING id: True and the key set
+        when the row is new, False when a row already holds the client UUID.
+        One statement, no exception, no savepoint: `bulk_create` with
+        `ignore_conflicts` returns no key, and reading the row back would be a
+        second statement on every save. Any other unique column would also
+        make it return False; the client UUID is the only one (with the key,
+        which the database assigns)."""
+        from django.db.models.constants import OnConflict
+
+        fields = [f for f in self._meta.concrete_fields if not f.primary_key]
+        rows = Contribution.objects._insert(
+            [self],
+            fields=fields,
+            returning_fields=[self._meta.pk],
+            on_conflict=OnConflict.IGNORE,
+        )
+        if not rows:
+            return False
+        self.pk = rows[0][0]
+        self._state.adding = False
+        self._state.db = Contribution.objects.db
+        return True
 
     def edit(self, *, version, **fields):
         """Apply an edit made on `version`. False when somebody saved the note in

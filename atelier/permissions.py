@@ -78,9 +78,31 @@ def _group_with_rights(user, group_id):
     )
 
 
+def _group_for_writer(user, group_id):
+    """The group when `user` writes on it (one of its animators, or a
+    coordinator), else None. Every note saved and every board's poll asks
+    this first: a plain join, cheaper to build and to run than the two EXISTS
+    of `_group_with_rights`, which only the other cases need."""
+    from .models import WorkingGroup
+
+    groups = WorkingGroup.objects.select_related("round__workshop", "actor_type").order_by()
+    if is_coordinator(user):
+        group = groups.filter(pk=group_id).first()
+    elif user.is_authenticated:
+        group = groups.filter(pk=group_id, animators=user).first()
+    else:
+        return None
+    if group is not None:
+        group.can_write = True
+    return group
+
+
 def get_group_for_reader(user, group_id):
     """A group's board may be read by coordinators and by every animator of
     the workshop (they help each other during the day); others get 404."""
+    group = _group_for_writer(user, group_id)
+    if group is not None:
+        return group
     group = _group_with_rights(user, group_id)
     if group is None or not (is_coordinator(user) or group.animates_workshop):
         raise Http404

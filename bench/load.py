@@ -32,6 +32,7 @@ class Animator:
     create_url: str
     changes_url: str
     question_id: int
+    user_id: int
 
 
 @dataclass
@@ -74,6 +75,8 @@ async def _animator(base, who, *, floor, stop_at, think, poll_s, outcome, rng):
                 "question": str(who.question_id),
                 "kind": "success_factor",
                 "text": f"Note de mesure {rng.randint(1, 10**6)} : les habitants s'impliquent.",
+                # The outbox says who typed the note; the server refuses any other.
+                "outbox_user": str(who.user_id),
             }
             start = time.perf_counter()
             try:
@@ -119,7 +122,7 @@ async def _run(base, animators, *, floor, seconds, think, poll_s, seed):
     return outcome
 
 
-def run(base, animators, *, floor=False, seconds=20, think=(1.0, 4.0), poll_s=5, seed=0):
+def run(base, animators, *, floor=False, seconds=20, think=(1.0, 4.0), poll_s=3, seed=0):
     return asyncio.run(
         _run(base, animators, floor=floor, seconds=seconds, think=think, poll_s=poll_s, seed=seed)
     )

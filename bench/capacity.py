@@ -1,0 +1,327 @@
+"""Capacity of one machine, for `make bench` (issue 17, point 5): how many note
+saves per second, and how many open boards, the gunicorn of bench/stack.py
+holds on this box before its latency passes the targets.
+
+Three short stepped ramps, about two and a half minutes in all:
+
+ 1. 300 boards are open and poll their changes at the board's own interval
+    (board.js: the poll is sent again `POLL_SECONDS` after the last answer,
+    asking from five seconds before the cursor it was given). They keep
+    polling through steps 2 and 3.
+ 2. Note saves are offered at a rising rate (open loop: one request every
+    1/rate seconds, whatever the answers; each save by one of the 300
+    animators on their own board, through the outbox's request). A step
+    passes when no save fails and the p99 of their latency is at most 100 ms;
+    the highest passing rate is the row. The same ramp then goes to the
+    trivial view (/health/, one SELECT 1 through the whole middleware stack):
+    the floor the save rate is compared with.
+ 3. The pollers alone, more and more boards, until the polls' p99 passes
+    200 ms: the number of boards the configuration holds.
+
+Latencies are the client's, from the moment the request was due to its last
+byte: they include the queue in front of gunicorn's workers (server-side
+times would hide it exactly when the server saturates) and any lag of the
+load generator itself, which shares the two cores; the floor pays that lag
+too, so the ratio stays fair, and if anything the floor is the one that is
+held down. One shared aiohttp session sends everything: sessions and CSRF
+tokens ride in explicit headers, not per-client cookie jars.
+"""
+
+import asyncio
+import contextlib
+import random
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import aiohttp
+from measure import percentile
+
+SAVE_P99_MS = 100
+POLL_P99_MS = 200
+BOARDS = 300
+# A well-formed CSRF token, the same in the cookie and in the header.
+CSRF = "capacite" * 4
+
+
+@dataclass
+class Board:
+    user_id: int
+    session_key: str
+    changes_url: str
+    create_url: str
+    question_id: int
+
+    @property
+    def cookie(self):
+        return f"sessionid={self.session_key}; csrftoken={CSRF}"
+
+
+@dataclass
+class Samples:
+    latencies_ms: list = field(default_factory=list)
+    errors: int = 0
+    error_samples: list = field(default_factory=list)
+
+    def failed(self, what):
+        self.errors += 1
+        if len(self.error_samples) < 5:
+            self.error_samples.append(what)
+
+    def p99(self):
+        return percentile(self.latencies_ms, 99) if self.latencies_ms else float("inf")
+
+
+def boards(count=BOARDS):
+    """`count` animators, each on a board of their own (groups 3 to 10 of the
+    large workshops, which the other load phases leave alone)."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+    from django.urls import reverse
+
+    from atelier.models import Question, Role, WorkingGroup
+
+    User = get_user_model()
+    groups = list(
+        WorkingGroup.objects.filter(round__workshop__slug__startswith="bench-", number__gte=3)
+        .exclude(round__workshop__slug="bench-0")
+        .order_by("pk")[:count]
+    )
+    first_question = dict(
+        Question.objects.filter(round__in={g.round_id for g in groups}, order=1).values_list(
+            "round_id", "pk"
+        )
+    )
+    names = [f"bench-tableau-{i}" for i in range(len(groups))]
+    User.objects.bulk_create(
+        [User(username=name, role=Role.ANIMATOR) for name in names], ignore_conflicts=True
+    )
+    users = {u.username: u for u in User.objects.filter(username__in=names)}
+    Animates = WorkingGroup.animators.through
+    Animates.objects.bulk_create(
+        [Animates(workinggroup=g, user=users[n]) for g, n in zip(groups, names, strict=True)],
+        ignore_conflicts=True,
+    )
+    opened = []
+    client = Client()
+    for group, name in zip(groups, names, strict=True):
+        client.force_login(users[name])
+        opened.append(
+            Board(
+                user_id=users[name].pk,
+                session_key=client.cookies["sessionid"].value,
+                changes_url=reverse("board_changes", args=[group.pk]),
+                create_url=reverse("note_create", args=[group.pk]),
+                question_id=first_question[group.round_id],
+            )
+        )
+        client.cookies.clear()
+    return opened
+
+
+async def _poller(http, board, poll_s, stop, samples, rng):
+    """One open board: poll, wait `poll_s` after the answer, poll again."""
+    await asyncio.sleep(rng.uniform(0, poll_s))  # boards were not all opened at once
+    cursor = datetime.now(UTC)
+    headers = {"Cookie": board.cookie, "HX-Request": "true"}
+    while not stop.is_set():
+        since = (cursor - timedelta(seconds=5)).isoformat()
+        start = time.perf_counter()
+        try:
+            async with http.get(board.changes_url, params={"since": since}, headers=headers) as r:
+                await r.read()
+                if r.status == 200:
+                    cursor = datetime.fromisoformat(r.headers.get("X-Board-Cursor", since))
+                else:
+                    samples.failed(r.status)
+        except (aiohttp.ClientError, TimeoutError) as error:
+            samples.failed(repr(error))
+        samples.latencies_ms.append((time.perf_counter() - start) * 1000)
+        with contextlib.suppress(TimeoutError):  # the usual case: time to poll again
+            await asyncio.wait_for(stop.wait(), poll_s)
+
+
+class Pollers:
+    """Open boards polling in the background; their latencies are read by
+    window (`take()` returns what came since the last call)."""
+
+    def __init__(self, http, poll_s):
+        self.http, self.poll_s = http, poll_s
+        self.stop = asyncio.Event()
+        self.tasks = []
+        self.samples = Samples()
+
+    def open(self, boards, count):
+        """Open `count` more boards, cycling over `boards` (two people may
+        have the same board open)."""
+        rng = random.Random(len(self.tasks))
+        for i in range(len(self.tasks), len(self.tasks) + count):
+            board = boards[i % len(boards)]
+            self.tasks.append(
+                asyncio.create_task(
+                    _poller(self.http, board, self.poll_s, self.stop, self.samples, rng)
+                )
+            )
+
+    def take(self):
+        taken, self.samples.latencies_ms = self.samples.latencies_ms, []
+        errors, self.samples.errors = self.samples.errors, 0
+        return taken, errors
+
+    async def close(self):
+        self.stop.set()
+        await asyncio.gather(*self.tasks)
+
+
+async def _one(http, send, due, samples):
+    await asyncio.sleep(max(0.0, due - time.perf_counter()))
+    try:
+        async with send() as response:
+            await response.read()
+            if response.status not in (200, 201):
+                samples.failed(response.status)
+    except (aiohttp.ClientError, TimeoutError) as error:
+        samples.failed(repr(error))
+    # From when the request was due: a late start is the generator's queue,
+    # and it counts.
+    samples.latencies_ms.append((time.perf_counter() - due) * 1000)
+
+
+async def offered(http, make_request, rate, seconds):
+    """`rate` requests a second for `seconds`, open loop."""
+    samples = Samples()
+    start = time.perf_counter() + 0.05
+    count = int(rate * seconds)
+    await asyncio.gather(
+        *(_one(http, make_request(i), start + i / rate, samples) for i in range(count))
+    )
+    return samples
+
+
+def save_request(http, boards, seed):
+    rng = random.Random(seed)
+
+    def make(i):
+        board = boards[i % len(boards)]
+        data = {
+            "client_uuid": str(uuid.uuid4()),
+            "question": str(board.question_id),
+            "kind": "success_factor",
+            "text": f"Note de capacité {rng.randint(1, 10**6)} : les habitants s'impliquent.",
+            "outbox_user": str(board.user_id),
+        }
+        headers = {
+            "Cookie": board.cookie,
+            "X-CSRFToken": CSRF,
+            "X-Outbox": "1",
+            "HX-Request": "true",
+        }
+        return lambda: http.post(board.create_url, data=data, headers=headers)
+
+    return make
+
+
+def health_request(http, boards):
+    def make(i):
+        headers = {"Cookie": boards[i % len(boards)].cookie}
+        return lambda: http.get("/health/", headers=headers)
+
+    return make
+
+
+async def ramp(http, make_request, rates, seconds, limit_ms, log):
+    """Offer each rate in turn; stop at the first that fails. Returns the
+    highest passing rate (0 if none) and every step's figures."""
+    # Each gunicorn worker's first requests of a kind fill its caches
+    # (templates, the form's field classes): not part of any step.
+    await offered(http, make_request, rates[0], 2)
+    best, steps = 0.0, []
+    for rate in rates:
+        # A step fails on one slow request in a hundred: on a shared machine
+        # that can be a neighbour's burst, so a failed step is offered again
+        # once before the ramp stops.
+        for _attempt in range(2):
+            await asyncio.sleep(1)  # the queue drains between steps
+            samples = await offered(http, make_request, rate, seconds)
+            p99 = samples.p99()
+            passed = samples.errors == 0 and p99 <= limit_ms
+            steps.append({"rate": rate, "p99": round(p99, 1), "errors": samples.errors})
+            log(f"      {rate:>6.0f}/s  p99 {p99:8.1f} ms  errors {samples.errors}")
+            if passed:
+                break
+        if not passed:
+            break
+        best = rate
+    return best, steps
+
+
+def rates(start, factor, top):
+    out, rate = [], float(start)
+    while rate <= top:
+        out.append(round(rate))
+        rate *= factor
+    return out
+
+
+async def _run(base, opened, poll_s, log):
+    connector = aiohttp.TCPConnector(limit=0, force_close=True)
+    timeout = aiohttp.ClientTimeout(total=15)
+    async with aiohttp.ClientSession(
+        base_url=base,
+        connector=connector,
+        timeout=timeout,
+        cookie_jar=aiohttp.DummyCookieJar(),
+    ) as http:
+        pollers = Pollers(http, poll_s)
+        pollers.open(opened, BOARDS)
+        await asyncio.sleep(poll_s + 1)  # every board has polled once
+        pollers.take()
+        log(f"    note saves, {BOARDS} boards polling every {poll_s} s:")
+        saves, save_steps = await ramp(
+            http, save_request(http, opened, seed=17), rates(3, 1.4, 600), 5, SAVE_P99_MS, log
+        )
+        polls_during, poll_errors = pollers.take()
+        log("    the trivial view, the same boards polling:")
+        floor, floor_steps = await ramp(
+            http, health_request(http, opened), rates(20, 1.4, 3000), 5, SAVE_P99_MS, log
+        )
+        pollers.take()
+        log("    open boards alone:")
+        held, board_steps = 0, []
+        count = BOARDS
+        while True:
+            # New boards open over one interval; measure over the two after
+            # (and two more if that failed: see `ramp`).
+            await asyncio.sleep(poll_s)
+            for _attempt in range(2):
+                pollers.take()
+                await asyncio.sleep(2 * poll_s)
+                latencies, errors = pollers.take()
+                p99 = percentile(latencies, 99) if latencies else float("inf")
+                board_steps.append({"boards": count, "p99": round(p99, 1), "errors": errors})
+                log(f"      {count:>6} boards  p99 {p99:8.1f} ms  errors {errors}")
+                passed = not errors and p99 <= POLL_P99_MS
+                if passed:
+                    break
+            if not passed or count >= 6000:
+                break
+            held = count
+            more = count // 2
+            pollers.open(opened, more)
+            count += more
+        await pollers.close()
+    return {
+        "saves": saves,
+        "save_steps": save_steps,
+        "floor": floor,
+        "floor_steps": floor_steps,
+        "boards": held,
+        "board_steps": board_steps,
+        "polls_during_saves_p99": percentile(polls_during, 99) if polls_during else None,
+        "poll_errors_during_saves": poll_errors,
+    }
+
+
+def run(base, opened, *, poll_s, log=print):
+    return asyncio.run(_run(base, opened, poll_s, log))
