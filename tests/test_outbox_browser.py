@@ -22,7 +22,12 @@ def new_browser(browser, live_server):
     contexts = []
 
     def new():
-        context = browser.new_context(locale="fr-FR", base_url=live_server.url)
+        # No service worker: requests it handles go around page.route, so a
+        # save these tests refuse could reach the server once it has taken
+        # control (test_board_browser covers the service worker itself).
+        context = browser.new_context(
+            locale="fr-FR", base_url=live_server.url, service_workers="block"
+        )
         context.set_default_timeout(15_000)
         contexts.append(context)
         return context
