@@ -16,6 +16,27 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
 
+def gunicorn_args(port: int, workers: int, access_log: Path) -> list[str]:
+    """The Dockerfile's gunicorn command line on loopback, with an access log
+    in a file (the bench and the fault suite run the server production runs)."""
+    return [
+        str(BIN / "gunicorn"),
+        "atelier.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--timeout",
+        "60",
+        "--graceful-timeout",
+        "30",
+        "--worker-tmp-dir",
+        "/dev/shm",  # noqa: S108 (the Dockerfile's)
+        "--access-logfile",
+        str(access_log),
+    ]
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -72,22 +93,8 @@ class Stack:
         # As in the Dockerfile, with an access log giving each request's
         # server-side duration in microseconds (%(D)s).
         self.web = self._start(
-            [
-                str(BIN / "gunicorn"),
-                "atelier.wsgi:application",
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "--workers",
-                str(self.web_workers),
-                "--timeout",
-                "60",
-                "--worker-tmp-dir",
-                "/dev/shm",
-                "--access-logfile",
-                str(self.access_log),
-                "--access-logformat",
-                "%(m)s %(U)s %(s)s %(D)s",
-            ],
+            gunicorn_args(self.port, self.web_workers, self.access_log)
+            + ["--access-logformat", "%(m)s %(U)s %(s)s %(D)s"],
             "gunicorn.log",
         )
         # One solo worker: the export runs in the worker's own process, so

@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from bench.stack import free_port, wait_for  # noqa: E402  (the bench's helpers)
+from bench.stack import free_port, gunicorn_args, wait_for  # noqa: E402  (the bench's helpers)
 
 BIN = Path(sys.executable).parent
 
@@ -202,22 +202,7 @@ class AppStack:
     def start_web(self):
         # The Dockerfile's command line, with an access log in a file.
         self.web = self._start(
-            [
-                str(BIN / "gunicorn"),
-                "atelier.wsgi:application",
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "--workers",
-                str(self.web_workers),
-                "--timeout",
-                "60",
-                "--graceful-timeout",
-                "30",
-                "--worker-tmp-dir",
-                "/dev/shm",  # noqa: S108 (the Dockerfile's)
-                "--access-logfile",
-                str(self.workdir / "access.log"),
-            ],
+            gunicorn_args(self.port, self.web_workers, self.workdir / "access.log"),
             "gunicorn.log",
         )
         wait_for(f"{self.base}/health/", timeout=120, process=self.web)
