@@ -113,3 +113,18 @@ def test_every_text_field_of_a_plain_text_form_refuses_control_characters():
     from atelier.lib.text import validate_plain_text
 
     assert validate_plain_text not in Person.base_fields["name"].validators
+
+
+def test_dates_read_as_french_writes_them():
+    import datetime
+
+    from django.utils import timezone
+
+    from atelier.templatetags.atelier import jour
+
+    assert jour(datetime.date(2026, 12, 1)) == "1er décembre 2026"
+    assert jour(datetime.date(2021, 1, 29)) == "29 janvier 2021"
+    # An aware datetime is read in local time (Paris): 23:30 UTC on 30 November is 1 December.
+    late = datetime.datetime(2026, 11, 30, 23, 30, tzinfo=datetime.UTC)
+    assert timezone.localtime(late).day == 1 and jour(late) == "1er décembre 2026"
+    assert jour(None) == ""
