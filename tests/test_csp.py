@@ -97,14 +97,10 @@ INLINE = [
     (re.compile(r"<style\b", re.I), "a <style> element"),
     (re.compile(r"javascript:", re.I), "a javascript: URL"),
 ]
-# The PDF's own template: WeasyPrint reads it on the server, no browser does.
-SERVER_ONLY = {"synthesis/pdf.html"}
 
 
 @pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: str(p.relative_to(p.parents[1])))
 def test_templates_hold_nothing_the_policy_would_block(path):
-    if str(path.relative_to(Path(settings.BASE_DIR, "templates"))) in SERVER_ONLY:
-        pytest.skip("rendered for WeasyPrint only")
     text = path.read_text()
     for pattern, what in INLINE:
         assert not pattern.search(text), f"{path.name} holds {what}"
