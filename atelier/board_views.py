@@ -24,7 +24,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from . import markup, permissions
+from . import board_poll, markup, permissions
 from . import overview as overview_data
 from .forms import NoteEditForm, NoteForm, ThemeForm, parse_int
 from .models import NOTE_MAX_LENGTH, ActorType, Contribution, Theme, UUIDReused
@@ -95,6 +95,7 @@ def _board_context(request, group, *, failed=None, deleted=None):
         "actor_types": ActorType.objects.all(),
         "themes": Theme.objects.all() if not read_only else [],
         "cursor": timezone.now().isoformat(),
+        "poll_token": board_poll.token(request, group),
         "poll_seconds": POLL_SECONDS,
         "deleted": deleted,
         "board_messages": _script_messages(),
@@ -173,6 +174,7 @@ def board_changes(request, group_id):
         },
     )
     response["X-Board-Cursor"] = now.isoformat()
+    response["X-Board-Token"] = board_poll.token(request, group)
     return response
 
 

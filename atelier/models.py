@@ -607,7 +607,8 @@ class Contribution(models.Model):
         indexes = [
             models.Index(fields=["group", "question", "position"]),
             models.Index(fields=["question", "kind"]),
-            models.Index(fields=["updated_at"]),
+            # A board's poll: its group's changes, and their latest (board_poll).
+            models.Index(fields=["group", "updated_at"]),
         ]
         constraints = [
             models.CheckConstraint(

@@ -52,6 +52,7 @@ class Board:
     changes_url: str
     create_url: str
     question_id: int
+    poll_token: str
 
     @property
     def cookie(self):
@@ -80,6 +81,7 @@ def boards(count=BOARDS):
     from django.test import Client
     from django.urls import reverse
 
+    from atelier.board_poll import token_for
     from atelier.models import Question, Role, WorkingGroup
 
     User = get_user_model()
@@ -107,13 +109,15 @@ def boards(count=BOARDS):
     client = Client()
     for group, name in zip(groups, names, strict=True):
         client.force_login(users[name])
+        session_key = client.cookies["sessionid"].value
         opened.append(
             Board(
                 user_id=users[name].pk,
-                session_key=client.cookies["sessionid"].value,
+                session_key=session_key,
                 changes_url=reverse("board_changes", args=[group.pk]),
                 create_url=reverse("note_create", args=[group.pk]),
                 question_id=first_question[group.round_id],
+                poll_token=token_for(users[name].pk, group.pk, session_key),
             )
         )
         client.cookies.clear()
@@ -121,19 +125,23 @@ def boards(count=BOARDS):
 
 
 async def _poller(http, board, poll_s, stop, samples, rng):
-    """One open board: poll, wait `poll_s` after the answer, poll again."""
+    """One open board: poll, wait `poll_s` after the answer, poll again, with
+    the token the page gave it (a quiet board is answered 204)."""
     await asyncio.sleep(rng.uniform(0, poll_s))  # boards were not all opened at once
     cursor = datetime.now(UTC)
+    token = board.poll_token
     headers = {"Cookie": board.cookie, "HX-Request": "true"}
     while not stop.is_set():
         since = (cursor - timedelta(seconds=5)).isoformat()
         start = time.perf_counter()
         try:
-            async with http.get(board.changes_url, params={"since": since}, headers=headers) as r:
+            params = {"since": since, "jeton": token}
+            async with http.get(board.changes_url, params=params, headers=headers) as r:
                 await r.read()
                 if r.status == 200:
                     cursor = datetime.fromisoformat(r.headers.get("X-Board-Cursor", since))
-                else:
+                    token = r.headers.get("X-Board-Token", token)
+                elif r.status != 204:
                     samples.failed(r.status)
         except (aiohttp.ClientError, TimeoutError) as error:
             samples.failed(repr(error))

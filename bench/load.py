@@ -59,6 +59,7 @@ async def _animator(base, who, *, floor, stop_at, think, poll_s, outcome, rng):
             (re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', page) or [""])[0],
         )
         since = (re.findall(r'data-cursor="([^"]+)"', page) or [""])[0]
+        token = (re.findall(r'data-poll-token="([^"]+)"', page) or [""])[0]
         headers = {"X-CSRFToken": csrf, "X-Outbox": "1", "HX-Request": "true"}
         next_poll = time.monotonic() + rng.uniform(0, poll_s)
         await asyncio.sleep(rng.uniform(*think))
@@ -66,9 +67,11 @@ async def _animator(base, who, *, floor, stop_at, think, poll_s, outcome, rng):
             if time.monotonic() >= next_poll:
                 next_poll += poll_s
                 url = "/health/" if floor else who.changes_url
-                async with http.get(url, params=None if floor else {"since": since}) as r:
+                params = None if floor else {"since": since, "jeton": token}
+                async with http.get(url, params=params) as r:
                     await r.read()
                     since = r.headers.get("X-Board-Cursor", since)
+                    token = r.headers.get("X-Board-Token", token)
                     outcome.requests += 1
             data = {
                 "client_uuid": str(uuid.uuid4()),

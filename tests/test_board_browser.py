@@ -95,6 +95,10 @@ def test_two_animators_see_each_others_notes(open_board, world):
     question = world.a.question
     mine = open_board(world.users.animator, world.a.groups[0])
     theirs = open_board(world.users.coordinator, world.a.groups[0])
+    # While nothing changes, the board's polls are answered 204 before the
+    # server's session and rights checks (atelier/board_poll.py).
+    with theirs.expect_response(lambda r: "/changements/" in r.url and r.status == 204):
+        pass
     theirs_field = new_note_field(theirs, question)
     theirs_field.fill("Je suis en train d'écrire")  # must survive the live updates
     new_note_field(mine, question).fill("Vue par l'autre")

@@ -470,6 +470,7 @@
 
   // ----- the others' notes ---------------------------------------------------------
   let cursor = board.dataset.cursor;
+  let pollToken = board.dataset.pollToken;
   let pollTimer = null;
   const deferred = new Map();
 
@@ -549,12 +550,16 @@
       const since = new Date(new Date(cursor).getTime() - 5000).toISOString();
       const url = new URL(board.dataset.changesUrl, location.href);
       url.searchParams.set("since", since);
+      // With it, a poll finding nothing new is answered 204 before the
+      // server's session and rights checks (atelier/board_poll.py).
+      if (pollToken) url.searchParams.set("jeton", pollToken);
       try {
         const response = await fetch(url, {
           credentials: "same-origin", redirect: "manual", headers: { "HX-Request": "true" },
         });
         if (response.ok) {
           cursor = response.headers.get("X-Board-Cursor") || cursor;
+          pollToken = response.headers.get("X-Board-Token") || pollToken;
           parse(await response.text()).forEach(merge);
           setOnline(true);
           if (waiting().length && !flushing) flush();

@@ -1,0 +1,159 @@
+"""A quiet board's poll answered 204 before the session and rights checks
+(atelier/board_poll.py), and everything else still going through the view."""
+
+import re
+import uuid
+
+import pytest
+from django.utils import timezone
+
+from atelier import board_poll
+from atelier.models import Contribution, Kind
+
+from . import factories as f
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def poll(world, as_user):
+    """The animator's board on group A1: its token, and a poll from a moment."""
+    client = as_user(world.users.animator)
+    group = world.a.groups[0]
+    page = client.get(f"/groupes/{group.pk}/").content.decode()
+    token = re.search(r'data-poll-token="([^"]+)"', page)[1]
+
+    def ask(since, *, jeton=token, on=client, group_id=group.pk):
+        params = {"since": since.isoformat() if hasattr(since, "isoformat") else since}
+        if jeton is not None:
+            params["jeton"] = jeton
+        return on.get(f"/groupes/{group_id}/changements/", params, headers=HTMX)
+
+    return ask, client, group, token
+
+
+def test_a_quiet_board_is_answered_204_from_one_query(poll, django_assert_max_num_queries):
+    ask, *_ = poll
+    with django_assert_max_num_queries(1):
+        response = ask(timezone.now())
+    assert response.status_code == 204 and response.content == b""
+
+
+def test_a_note_saved_by_another_animator_reaches_the_quiet_board(poll, world):
+    ask, client, group, token = poll
+    since = timezone.now()
+    assert ask(since).status_code == 204
+    group.add_note(
+        client_uuid=uuid.uuid4(),
+        question=world.a.question,
+        kind=Kind.OBSTACLE,
+        text="Une note de la collègue",
+    )
+    response = ask(since)
+    assert response.status_code == 200
+    assert "Une note de la collègue" in response.content.decode()
+    assert response["X-Board-Token"] and response["X-Board-Cursor"]
+
+
+def _edit(note, theme):
+    note.edit(version=note.version, text="Texte corrigé")
+
+
+def _tag(note, theme):
+    Contribution.objects.filter(pk=note.pk).tag(theme)
+
+
+def _untag(note, theme):
+    Contribution.objects.filter(pk=note.pk).tag(theme)
+    note.themes.remove(theme)
+    note.touch()
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        _edit,
+        lambda note, theme: note.soft_delete(),
+        lambda note, theme: (note.soft_delete(), note.restore()),
+        lambda note, theme: note.move(1),
+        _tag,
+        _untag,
+    ],
+    ids=["edit", "delete", "restore", "move", "tag", "untag"],
+)
+def test_every_change_a_board_shows_ends_the_quiet_answer(poll, world, change):
+    """The fast answer relies on every write a board shows moving the note's
+    updated_at, as the view's own query does: each one is checked here."""
+    ask, client, group, token = poll
+    note = world.a.notes[0]
+    f.ContributionFactory(group=group, question=note.question)  # a neighbour to move past
+    since = timezone.now()
+    assert ask(since).status_code == 204
+    change(note, world.theme)
+    response = ask(since)
+    assert response.status_code == 200
+    assert f'id="note-{note.pk}"' in response.content.decode()
+
+
+def test_a_token_for_one_group_is_no_use_on_another(poll, world):
+    ask, client, group, token = poll
+    other = world.b.groups[0]  # the animator may not read it
+    response = ask(timezone.now(), group_id=other.pk)
+    assert response.status_code in (403, 404)
+
+
+def test_a_token_is_no_use_with_another_session(poll, world):
+    """Copied from a URL, it answers nothing to another browser: the view
+    decides, and an outsider is refused."""
+    ask, client, group, token = poll
+    from django.test import Client
+
+    outsider = Client()
+    outsider.force_login(f.UserFactory())
+    response = ask(timezone.now(), on=outsider)
+    assert response.status_code in (403, 404)
+
+
+def test_after_logout_the_poll_goes_to_the_login_page(poll):
+    ask, client, group, token = poll
+    client.post("/deconnexion/")
+    response = ask(timezone.now())
+    assert response.status_code == 302 and "connexion" in response.url
+
+
+@pytest.mark.parametrize(
+    "jeton", ["", "pas-un-jeton", "W10:abc:def", None], ids=["empty", "garbage", "forged", "none"]
+)
+def test_without_a_good_token_the_view_answers(poll, jeton):
+    ask, *_ = poll
+    response = ask(timezone.now(), jeton=jeton)
+    assert response.status_code == 200 and response["X-Board-Token"]
+
+
+def test_an_expired_token_is_renewed_by_a_full_answer(poll, monkeypatch):
+    ask, client, group, token = poll
+    monkeypatch.setattr(board_poll, "TOKEN_SECONDS", -1)
+    response = ask(timezone.now())
+    assert response.status_code == 200
+    assert response["X-Board-Token"]
+
+
+@pytest.mark.parametrize("since", ["", "pas une date", "2026-01-01T10:00:00", "0001-01-01T00:00+23:59"])
+def test_a_malformed_since_is_left_to_the_view(poll, since):
+    ask, *_ = poll
+    assert ask(since).status_code == 200
+
+
+def test_a_board_of_a_group_with_no_note_is_quiet(world, as_user):
+    group = f.WorkingGroupFactory(round=world.a.groups[0].round, number=9)
+    group.animators.add(world.users.animator)
+    client = as_user(world.users.animator)
+    page = client.get(f"/groupes/{group.pk}/").content.decode()
+    token = re.search(r'data-poll-token="([^"]+)"', page)[1]
+    response = client.get(
+        f"/groupes/{group.pk}/changements/",
+        {"since": timezone.now().isoformat(), "jeton": token},
+    )
+    assert response.status_code == 204
