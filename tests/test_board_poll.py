@@ -140,7 +140,9 @@ def test_an_expired_token_is_renewed_by_a_full_answer(poll, monkeypatch):
     assert response["X-Board-Token"]
 
 
-@pytest.mark.parametrize("since", ["", "pas une date", "2026-01-01T10:00:00", "0001-01-01T00:00+23:59"])
+@pytest.mark.parametrize(
+    "since", ["", "pas une date", "2026-01-01T10:00:00", "0001-01-01T00:00+23:59"]
+)
 def test_a_malformed_since_is_left_to_the_view(poll, since):
     ask, *_ = poll
     assert ask(since).status_code == 200
