@@ -42,6 +42,9 @@ os.environ["REDIS_URL"] = REDIS_URL  # the bench's own writes invalidate the ser
 os.environ["DEBUG"] = "false"
 # BENCH_SCALE=0.1 shrinks the large size tenfold, to try the bench itself quickly.
 SCALE = float(os.environ.get("BENCH_SCALE", "1"))
+# BENCH_ONLY=load runs the note-save and capacity rows alone (about four
+# minutes), printed and not written: to try a change to the save or poll path.
+ONLY = os.environ.get("BENCH_ONLY", "")
 RESULTS = []
 
 
@@ -198,7 +201,7 @@ def capacity_rows(stack):
     record(f"{label}: note-save rate / trivial view rate", ratio, "x", 0.3, lower_is_better=False)
     if found["polls_during_saves_p99"] is not None:
         record(
-            f"{label}: the boards' polls during the save ramp, p99",
+            f"{label}: the boards' polls at that save rate, p99",
             found["polls_during_saves_p99"],
             "ms",
             capacity.POLL_P99_MS,
@@ -349,6 +352,10 @@ def main():
             f"/territoires/{nord.pk}/",
             150,
         )
+        if ONLY == "load":
+            generate(notes_per_workshop=100, big=100)
+            load_rows(stack)
+            return
         run_large(stack)
     finally:
         stack.stop()
@@ -401,11 +408,14 @@ def run_large(stack):
         username, url = urls[key]
         page(stack, name, username, url, target, repeat=20 if key == "editor" else 40)
 
+    load_rows(stack)
+    exports(stack, workshops)
+
+
+def load_rows(stack):
     for count in (10, 50):
         under_load(stack, count, seconds=20)
     capacity_rows(stack)
-
-    exports(stack, workshops)
 
 
 def embedding_in_worker(stack, workshop, count=300):

@@ -117,9 +117,13 @@ class Stack:
             ],
             "worker.log",
         )
-        # The draft's model work on its own queue, as in docker-compose.yml.
+        # The draft's model work on its own queue and at its lower CPU
+        # priority, as in docker-compose.yml.
         self.drafting_worker = self._start(
             [
+                "nice",
+                "-n",
+                "10",
                 str(BIN / "celery"),
                 "-A",
                 "atelier",

@@ -21,6 +21,8 @@ def worker_args(service) -> list[str]:
     command = service.get("command") or []
     if command[:2] == ["sh", "-c"]:
         command = shlex.split(command[2].removeprefix("exec "))
+    if command[:2] == ["nice", "-n"]:
+        command = command[3:]
     return command
 
 
@@ -60,6 +62,8 @@ def test_compose_runs_a_scalable_checked_worker_for_every_queue():
     assert routed | {settings.CELERY_TASK_DEFAULT_QUEUE} <= consumed
     assert workers["worker-exports"] != workers["worker-drafting"]
     assert "exports" not in option(workers["worker-drafting"], "-Q").split(",")
+    # The encoders yield the CPU to the boards on a shared host.
+    assert "exec nice -n 10 celery" in services["worker-drafting"]["command"][2]
 
 
 def test_compose_runs_beat_once():
