@@ -135,6 +135,7 @@ def under_load(stack, count, seconds):
     offset = stack.log_offset()
     saves = load.run(stack.base, people, seconds=seconds, seed=count)
     server = stack.server_times(offset, "POST", SAVE_PATH)
+    in_django = stack.server_times(offset, "POST", SAVE_PATH, in_django=True)
     offset = stack.log_offset()
     floor = load.run(stack.base, people, floor=True, seconds=seconds, seed=count)
     floor_server = stack.server_times(offset, "GET", re.compile(r"/health/"))
@@ -152,6 +153,7 @@ def under_load(stack, count, seconds):
             baseline=round(base, 3),
             ratio=round(value / base, 2),
         )
+    record(f"{label}: in Django (Server-Timing) p50", percentile(in_django, 50), "ms", None)
     for p in (50, 99):
         value, base = percentile(saves.latencies_ms, p), percentile(floor.latencies_ms, p)
         record(

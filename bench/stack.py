@@ -94,7 +94,7 @@ class Stack:
         # server-side duration in microseconds (%(D)s).
         self.web = self._start(
             gunicorn_args(self.port, self.web_workers, self.access_log)
-            + ["--access-logformat", "%(m)s %(U)s %(s)s %(D)s"],
+            + ["--access-logformat", "%(m)s %(U)s %(s)s %(D)s %({server-timing}o)s"],
             "gunicorn.log",
         )
         # One solo worker: the export runs in the worker's own process, so
@@ -117,13 +117,13 @@ class Stack:
             ],
             "worker.log",
         )
-        # The draft's model work on its own queue and at its lower CPU
-        # priority, as in docker-compose.yml.
+        # The draft's model work on its own queue and under the idle CPU
+        # policy, as in docker-compose.yml.
         self.drafting_worker = self._start(
             [
-                "nice",
-                "-n",
-                "10",
+                "chrt",
+                "--idle",
+                "0",
                 str(BIN / "celery"),
                 "-A",
                 "atelier",
@@ -147,16 +147,22 @@ class Stack:
     def log_offset(self):
         return self.access_log.stat().st_size if self.access_log.exists() else 0
 
-    def server_times(self, start_offset, method, path):
-        """Server-side durations (ms) and statuses logged since `start_offset`."""
+    def server_times(self, start_offset, method, path, *, in_django=False):
+        """Server-side durations (ms) logged since `start_offset`: gunicorn's,
+        from the request's first byte read to the response's last byte sent
+        (the wait for a slow client's body included), or with `in_django`
+        the Server-Timing the app measured around its middleware and view."""
         with self.access_log.open("rb") as log:
             log.seek(start_offset)
             lines = log.read().decode().splitlines()
         times = []
         for line in lines:
             parts = line.split()
-            if len(parts) == 4 and parts[0] == method and path.fullmatch(parts[1]):
-                times.append(int(parts[3]) / 1000)
+            if len(parts) == 5 and parts[0] == method and path.fullmatch(parts[1]):
+                if in_django:
+                    times.append(float(parts[4].removeprefix("app;dur=")))
+                else:
+                    times.append(int(parts[3]) / 1000)
         return times
 
     def stop(self):

@@ -50,6 +50,8 @@ def assert_protected(response):
     permissions = response.headers["Permissions-Policy"]
     for feature in ("camera=()", "microphone=()", "geolocation=()", "payment=()"):
         assert feature in permissions
+    # The time spent in Django, for the browsers' tools and the bench.
+    assert re.fullmatch(r"app;dur=\d+\.\d", response.headers["Server-Timing"])
 
 
 def test_every_kind_of_page_carries_both_policies(world, as_user):
