@@ -117,13 +117,13 @@ class Stack:
             ],
             "worker.log",
         )
-        # The draft's model work on its own queue and under the idle CPU
-        # policy, as in docker-compose.yml.
+        # The draft's model work on its own queue and at its lower CPU
+        # priority, as in docker-compose.yml.
         self.drafting_worker = self._start(
             [
-                "chrt",
-                "--idle",
-                "0",
+                "nice",
+                "-n",
+                "10",
                 str(BIN / "celery"),
                 "-A",
                 "atelier",
