@@ -174,6 +174,9 @@ def type_notes_as_the_invited_animator(page, live_server):
     # From her home to the workshop, then "Mon groupe maintenant".
     page.locator("#my-groups").locator("..").get_by_role("link", name=TITLE).click()
     page.get_by_role("link", name=re.compile("^Mon groupe maintenant")).click()
+    # A click waits for the new page, not for its deferred board.js: without
+    # it Enter would only add a new line (CI failed so once, under load).
+    page.wait_for_load_state()
     field = page.locator("textarea[id^='new-text-q']").first
     for text in NOTES:
         field.fill(text)

@@ -66,13 +66,27 @@ def test_trends_follow_notes_written_in_bulk(world):
 def test_top_themes_are_drawn_as_bars_with_readable_labels(world, as_user):
     world.a.notes[1].themes.add(world.theme)
     body = as_user(world.users.coordinator).get("/tendances/").content.decode()
-    assert body.count('class="bar-chart"') == 1 and "viewBox" not in body
+    # The success factors' themes, then the quarters (the world has no obstacle).
+    assert body.count('class="bar-chart"') == 2 and "viewBox" not in body
     chart = body.split('class="bar-chart"')[1].split("</svg>")[0]
     assert "Thème matrice" in chart and 'class="bar-value" dx="8">1</tspan>' in chart
 
 
+def test_the_quarters_are_drawn_as_bars_above_their_table(world, as_user):
+    f.ContributionFactory(group=world.a.groups[0], question=world.a.question, kind="quote")
+    body = as_user(world.users.coordinator).get("/tendances/").content.decode()
+    figure = body.split('id="chart-quarters-title"')[1].split("</figure>")[0]
+    chart = figure.split('class="bar-chart"')[1].split("</svg>")[0]
+    # Every kind of note of the quarter counts: 2 success factors, 1 obstacle, 1 quote.
+    assert '2021 T1<tspan class="bar-value" dx="8">4</tspan>' in chart
+    assert "<table" not in figure  # the table below carries the figures by kind
+    assert body.index('id="chart-quarters-title"') < body.index("Notes par trimestre et par type")
+
+
 def test_empty_trends_say_why_instead_of_dashes(world, as_user):
     body = as_user(world.users.coordinator).get("/tendances/").content.decode()
-    assert "<td colspan" not in body and "<svg" not in body.split("<main")[1]
+    # No theme chart drawn empty (the quarters have the world's notes).
+    assert "<td colspan" not in body and 'id="chart-success-factors-title"' not in body
+    assert 'id="chart-obstacles-title"' not in body
     assert "Aucun facteur de réussite classé par thème pour l" in body
     assert "Aucun frein classé par thème pour l" in body

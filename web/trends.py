@@ -19,6 +19,7 @@ def build() -> dict:
     tagged = ThemeCount.objects.filter(n__gt=0)
     success_factors = _top_themes(tagged, Kind.SUCCESS_FACTOR)
     obstacles = _top_themes(tagged, Kind.OBSTACLE)
+    quarters = _by_quarter(NoteCount.objects.filter(n__gt=0))
     return {
         "matrix": _theme_by_region(tagged),
         "success_factors": success_factors,
@@ -28,7 +29,12 @@ def build() -> dict:
             _("Facteurs de réussite, par nombre d'ateliers"), success_factors, Kind.SUCCESS_FACTOR
         ),
         "obstacles_chart": _chart(_("Freins, par nombre d'ateliers"), obstacles, Kind.OBSTACLE),
-        "quarters": _by_quarter(NoteCount.objects.filter(n__gt=0)),
+        "quarters": quarters,
+        # The table's totals drawn as bars, one a quarter, above it.
+        "quarters_chart": Chart(
+            _("Notes des groupes, par trimestre"),
+            [Bar(row["label"], sum(row["counts"])) for row in quarters["rows"]],
+        ),
     }
 
 
