@@ -107,7 +107,9 @@ def _by_quarter(counts):
         "kinds": [(k.value, k.label) for k in kinds],
         "rows": [
             {
-                "label": f"{r['quarter'].year} T{(r['quarter'].month - 1) // 3 + 1}",
+                # "T" for trimestre: "2021 T1" (English: "2021 Q1").
+                "label": _("%(year)s T%(quarter)s")
+                % {"year": r["quarter"].year, "quarter": (r["quarter"].month - 1) // 3 + 1},
                 "counts": [r[k.value] for k in kinds],
             }
             for r in rows
