@@ -19,9 +19,14 @@ much for a few minutes at most, and the first change goes through the view,
 which refuses.
 
 The test is exactly the view's: `WorkingGroup.changes_since` lists the notes
-whose `updated_at` is after `since`, and every write that a board shows
-(save, edit, move, delete, restore, themes) moves `updated_at`; when the
-latest `updated_at` is not after `since`, the view would list nothing.
+whose `updated_at` is after `since`, and the writes a board shows (save,
+edit, move, delete, restore, a theme added, removed or merged) move
+`updated_at`; when the latest `updated_at` is not after `since`, the view
+would list nothing. A theme or actor type renamed or deleted in the admin
+moves no note: boards show it at their next load, with or without this.
+
+A 204 says `no-store`: a cache that kept it would answer the same URL (the
+cursor and token stay the same while a board is quiet) for ten minutes.
 """
 
 import hashlib
@@ -60,7 +65,9 @@ def _session_digest(session_key: str) -> str:
 def quiet_board_middleware(get_response):
     def middleware(request):
         if request.method == "GET" and _nothing_new(request):
-            return HttpResponse(status=204)
+            response = HttpResponse(status=204)
+            response["Cache-Control"] = "no-store"
+            return response
         return get_response(request)
 
     return middleware

@@ -160,6 +160,7 @@ def board(request, group_id):
 
 @login_required
 @require_GET
+@never_cache  # the same URL asks again while a board is quiet
 def board_changes(request, group_id):
     """Notes changed since `since`, as note partials; the client merges them."""
     group = permissions.get_group_for_reader(request.user, group_id)

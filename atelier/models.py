@@ -161,8 +161,14 @@ class Theme(models.Model):
 
         others = [t for t in others if t.pk != self.pk]
         with transaction.atomic():
-            Contribution.objects.filter(themes__in=others).tag(self)
+            tagged = list(
+                Contribution.objects.filter(themes__in=others).values_list("pk", flat=True)
+            )
+            Contribution.objects.filter(pk__in=tagged).tag(self)
             Theme.objects.filter(pk__in=[t.pk for t in others]).delete()
+            # Every note that lost a tag is changed, also those that had this
+            # theme already (tag() leaves them): live boards drop the old name.
+            Contribution.objects.filter(pk__in=tagged).update(updated_at=timezone.now())
         return len(others)
 
 

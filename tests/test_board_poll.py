@@ -39,6 +39,10 @@ def test_a_quiet_board_is_answered_204_from_one_query(poll, django_assert_max_nu
     with django_assert_max_num_queries(1):
         response = ask(timezone.now())
     assert response.status_code == 204 and response.content == b""
+    # The same URL comes back while the board is quiet: no cache may answer it.
+    assert response["Cache-Control"] == "no-store"
+    full = ask(timezone.now(), jeton=None)
+    assert "no-store" in full["Cache-Control"]
 
 
 def test_a_note_saved_by_another_animator_reaches_the_quiet_board(poll, world):
@@ -71,6 +75,13 @@ def _untag(note, theme):
     note.touch()
 
 
+def _merge(note, theme):
+    """The note had both themes: merging loses a name it showed."""
+    other = f.ThemeFactory(name="Thème fusionné")
+    note.themes.add(theme, other)
+    theme.absorb([other])
+
+
 @pytest.mark.parametrize(
     "change",
     [
@@ -80,8 +91,9 @@ def _untag(note, theme):
         lambda note, theme: note.move(1),
         _tag,
         _untag,
+        _merge,
     ],
-    ids=["edit", "delete", "restore", "move", "tag", "untag"],
+    ids=["edit", "delete", "restore", "move", "tag", "untag", "merge"],
 )
 def test_every_change_a_board_shows_ends_the_quiet_answer(poll, world, change):
     """The fast answer relies on every write a board shows moving the note's

@@ -26,7 +26,9 @@ def test_theme_by_region_top_lists_and_quarters(world):
     assert [(r["themes__name"], r["workshops"]) for r in built["obstacles"]] == [
         ("Thème matrice", 1)
     ]
-    assert built["quarters"]["rows"] == [{"label": "2021 T1", "counts": [2, 1, 0, 0, 0]}]
+    assert built["quarters"]["rows"] == [
+        {"label": "2021 T1", "counts": [2, 1, 0, 0, 0], "total": 3}
+    ]
 
 
 def test_trends_page_budget_does_not_grow(world, as_user, django_assert_max_num_queries):
@@ -58,7 +60,9 @@ def test_trends_follow_notes_written_in_bulk(world):
     assert [(r["themes__name"], r["workshops"], r["n"]) for r in built["obstacles"]] == [
         ("Thème matrice", 1, 3)
     ]
-    assert built["quarters"]["rows"] == [{"label": "2021 T1", "counts": [3, 3, 0, 0, 0]}]
+    assert built["quarters"]["rows"] == [
+        {"label": "2021 T1", "counts": [3, 3, 0, 0, 0], "total": 6}
+    ]
     notes[0].soft_delete()
     assert trends.build()["obstacles"][0]["n"] == 2
 
@@ -73,12 +77,14 @@ def test_top_themes_are_drawn_as_bars_with_readable_labels(world, as_user):
 
 
 def test_the_quarters_are_drawn_as_bars_above_their_table(world, as_user):
-    f.ContributionFactory(group=world.a.groups[0], question=world.a.question, kind="quote")
+    for kind in ("quote", "other"):
+        f.ContributionFactory(group=world.a.groups[0], question=world.a.question, kind=kind)
     body = as_user(world.users.coordinator).get("/tendances/").content.decode()
     figure = body.split('id="chart-quarters-title"')[1].split("</figure>")[0]
     chart = figure.split('class="bar-chart"')[1].split("</svg>")[0]
-    # Every kind of note of the quarter counts: 2 success factors, 1 obstacle, 1 quote.
-    assert '2021 T1<tspan class="bar-value" dx="8">4</tspan>' in chart
+    # Every note of the quarter counts: 2 success factors, 1 obstacle, 1 quote and
+    # 1 "other", which has no column in the table.
+    assert '2021 T1<tspan class="bar-value" dx="8">5</tspan>' in chart
     assert "<table" not in figure  # the table below carries the figures by kind
     assert body.index('id="chart-quarters-title"') < body.index("Notes par trimestre et par type")
 

@@ -33,7 +33,7 @@ def build() -> dict:
         # The table's totals drawn as bars, one a quarter, above it.
         "quarters_chart": Chart(
             _("Notes des groupes, par trimestre"),
-            [Bar(row["label"], sum(row["counts"])) for row in quarters["rows"]],
+            [Bar(row["label"], row["total"]) for row in quarters["rows"]],
         ),
     }
 
@@ -101,6 +101,8 @@ def _by_quarter(counts):
         counts.annotate(quarter=TruncQuarter("workshop__date"))
         .values("quarter")
         .annotate(**{k.value: Sum("n", filter=Q(kind=k), default=0) for k in kinds})
+        # Every note of the quarter, "other" ones too (the table has no column for them).
+        .annotate(total=Sum("n", default=0))
         .order_by("quarter")
     )
     return {
@@ -111,6 +113,7 @@ def _by_quarter(counts):
                 "label": _("%(year)s T%(quarter)s")
                 % {"year": r["quarter"].year, "quarter": (r["quarter"].month - 1) // 3 + 1},
                 "counts": [r[k.value] for k in kinds],
+                "total": r["total"],
             }
             for r in rows
         ],
