@@ -29,7 +29,7 @@ from atelier.permissions import workshops_of
 
 from . import diff, draft_views, editing, jobs, permissions, publishing
 from .exports.content import format_line, page_partners
-from .models import Comment, ExportFormat, Statement, Status
+from .models import Comment, ExportFormat, Statement, Status, Synthesis
 
 
 class StatementForm(forms.Form):
@@ -232,6 +232,10 @@ def publish(request, slug):
     workshop, synthesis = permissions.get_synthesis_for_editor(request.user, slug)
     if synthesis is None or synthesis.status == Status.PUBLISHED:
         # A second click, or a back button after publishing: nothing to do.
+        # The second click of a double click may be the answer the browser
+        # shows: it says what the first did.
+        if synthesis is not None and request.method == "POST":
+            _say_published(request, synthesis)
         return redirect("synthesis_editor", workshop.slug)
     checked = publishing.review(synthesis)
     stale = False
@@ -241,10 +245,14 @@ def publish(request, slug):
             return redirect("synthesis_editor", workshop.slug)
         stale = request.POST.get("seen") != checked.fingerprint
         if not stale:
-            if synthesis.move_to(Status.PUBLISHED, by=request.user):
-                done = _("Révision %(rev)s publiée : les lecteurs lisent maintenant ce texte.")
-                messages.success(request, done % {"rev": synthesis.revision})
-            # Else a parallel click published it first: once is enough.
+            # A parallel click may have published it first: once is enough,
+            # and either answer says it is done.
+            published = synthesis.move_to(Status.PUBLISHED, by=request.user)
+            if (
+                published
+                or Synthesis.objects.filter(pk=synthesis.pk, status=Status.PUBLISHED).exists()
+            ):
+                _say_published(request, synthesis)
             return redirect("synthesis_editor", workshop.slug)
     return render(
         request,
@@ -252,6 +260,11 @@ def publish(request, slug):
         {"workshop": workshop, "synthesis": synthesis, "review": checked, "stale": stale},
         status=409 if stale else 200,
     )
+
+
+def _say_published(request, synthesis):
+    done = _("Révision %(rev)s publiée : les lecteurs lisent maintenant ce texte.")
+    messages.success(request, done % {"rev": synthesis.revision})
 
 
 def _editable_statement(request, statement_id):
