@@ -31,11 +31,11 @@ import asyncio
 import contextlib
 import random
 import time
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
+from load import outbox_note
 from measure import percentile
 
 SAVE_P99_MS = 100
@@ -212,13 +212,9 @@ def save_request(http, boards, seed):
 
     def make(i):
         board = boards[i % len(boards)]
-        data = {
-            "client_uuid": str(uuid.uuid4()),
-            "question": str(board.question_id),
-            "kind": "success_factor",
-            "text": f"Note de capacité {rng.randint(1, 10**6)} : les habitants s'impliquent.",
-            "outbox_user": str(board.user_id),
-        }
+        data = outbox_note(
+            board.question_id, board.user_id, f"Note de capacité {rng.randint(1, 10**6)}"
+        )
         headers = {
             "Cookie": board.cookie,
             "X-CSRFToken": CSRF,

@@ -44,6 +44,18 @@ class Outcome:
     duration_s: float = 0.0
 
 
+def outbox_note(question_id, user_id, label):
+    """A new note as board.js's outbox posts it."""
+    return {
+        "client_uuid": str(uuid.uuid4()),
+        "question": str(question_id),
+        "kind": "success_factor",
+        "text": f"{label} : les habitants s'impliquent.",
+        # The outbox says who typed the note; the server refuses any other.
+        "outbox_user": str(user_id),
+    }
+
+
 async def _animator(base, who, *, floor, stop_at, think, poll_s, outcome, rng):
     jar = aiohttp.CookieJar(unsafe=True)  # cookies on 127.0.0.1
     jar.update_cookies({"sessionid": who.session_key}, URL(base))
@@ -73,14 +85,9 @@ async def _animator(base, who, *, floor, stop_at, think, poll_s, outcome, rng):
                     since = r.headers.get("X-Board-Cursor", since)
                     token = r.headers.get("X-Board-Token", token)
                     outcome.requests += 1
-            data = {
-                "client_uuid": str(uuid.uuid4()),
-                "question": str(who.question_id),
-                "kind": "success_factor",
-                "text": f"Note de mesure {rng.randint(1, 10**6)} : les habitants s'impliquent.",
-                # The outbox says who typed the note; the server refuses any other.
-                "outbox_user": str(who.user_id),
-            }
+            data = outbox_note(
+                who.question_id, who.user_id, f"Note de mesure {rng.randint(1, 10**6)}"
+            )
             start = time.perf_counter()
             try:
                 if floor:

@@ -138,10 +138,14 @@ def _request_export(person, synthesis_id, fmt, *, again=False):
     return person.post(f"/syntheses/{synthesis_id}/exports/demander/", data)
 
 
-def _wait_export(synthesis_id, fmt, *, timeout=90, finished=("done", "failed")):
+def _wait_export(synthesis_id, fmt, *, timeout=90, finished=("done", "failed"), tick=None):
+    """The export rows once all are finished (or as they are at `timeout`);
+    `tick` is called before each look, to act as a supervisor would."""
     deadline = time.monotonic() + timeout
     rows = []
     while time.monotonic() < deadline:
+        if tick is not None:
+            tick()
         rows = world.exports(synthesis_id, fmt)
         if rows and all(row["status"] in finished for row in rows):
             return rows
@@ -243,10 +247,10 @@ def _supervised_wait(ctx, fmt, observations, timeout=240):
     every 15 s, as beat runs it every minute. An export its dead worker left
     running is taken again once past the time limit (CELERY_TASK_TIME_LIMIT +
     30 s): hence the long timeout, reached only in that case."""
-    deadline = time.monotonic() + timeout
     next_sweep = time.monotonic() + 15
-    rows = []
-    while time.monotonic() < deadline:
+
+    def supervise():
+        nonlocal next_sweep
         if ctx.stack.worker.poll() is not None:
             observations.append(
                 "worker exited after Redis came back; restarted as its supervisor would"
@@ -256,11 +260,8 @@ def _supervised_wait(ctx, fmt, observations, timeout=240):
         elif time.monotonic() >= next_sweep:
             next_sweep = time.monotonic() + 15
             _sweep(ctx, observations)
-        rows = world.exports(ctx.world.synthesis_id, fmt)
-        if rows and all(row["status"] in ("done", "failed") for row in rows):
-            return rows
-        time.sleep(0.3)
-    return rows
+
+    return _wait_export(ctx.world.synthesis_id, fmt, timeout=timeout, tick=supervise)
 
 
 # --- Duplicate submissions (F7) ---------------------------------------------------------
