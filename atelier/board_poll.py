@@ -37,6 +37,7 @@ from django.conf import settings
 from django.core import signing
 from django.db.models import Max
 from django.http import HttpResponse
+from django.utils.crypto import constant_time_compare
 
 from .models import Contribution
 
@@ -47,19 +48,43 @@ PATH = re.compile(r"^/groupes/(\d+)/changements/$")
 
 
 def token(request, group) -> str:
-    """The token a board sends with its polls, for this session only."""
-    return token_for(request.user.pk, group.pk, request.session.session_key or "")
+    """The token a board sends with its polls and its notes, for this
+    session only."""
+    return token_for(request.user, group.pk, request.session.session_key or "")
 
 
-def token_for(user_id: int, group_id: int, session_key: str) -> str:
+def token_for(user, group_id: int, session_key: str) -> str:
+    # The password's digest lets a note's save (atelier/board_save.py) refuse
+    # a token issued before a password change, as Django's session check does.
     return signing.dumps(
-        [user_id, group_id, _session_digest(session_key)], salt=SALT, compress=False
+        [user.pk, group_id, _digest(session_key), password_digest(user.password)],
+        salt=SALT,
+        compress=False,
     )
 
 
-def _session_digest(session_key: str) -> str:
-    # Not the key itself: the token sits in URLs, which may be logged.
-    return hashlib.sha256(session_key.encode()).hexdigest()[:16]
+def read_token(value: str, request) -> tuple[int, int, str] | None:
+    """(user id, group id, password digest) of a good token sent with this
+    request's session cookie; None for a stale, forged or borrowed one."""
+    try:
+        user_id, group_id, session, password = signing.loads(
+            value, salt=SALT, max_age=TOKEN_SECONDS
+        )
+    except (signing.BadSignature, ValueError, TypeError):
+        return None
+    cookie = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+    if not cookie or not constant_time_compare(session, _digest(cookie)):
+        return None
+    return user_id, group_id, password
+
+
+def password_digest(password: str) -> str:
+    return _digest(password)
+
+
+def _digest(secret: str) -> str:
+    # Never the secret itself: the token sits in URLs, which may be logged.
+    return hashlib.sha256(secret.encode()).hexdigest()[:16]
 
 
 def quiet_board_middleware(get_response):
@@ -77,19 +102,13 @@ def _nothing_new(request) -> bool:
     match = PATH.match(request.path_info)
     if match is None or "jeton" not in request.GET:
         return False
-    try:
-        _user_id, group_id, digest = signing.loads(
-            request.GET["jeton"], salt=SALT, max_age=TOKEN_SECONDS
-        )
-    except (signing.BadSignature, ValueError, TypeError):
-        return False
-    cookie = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
-    if group_id != int(match[1]) or not cookie or digest != _session_digest(cookie):
+    claims = read_token(request.GET["jeton"], request)
+    if claims is None or claims[1] != int(match[1]):
         return False
     since = _parse(request.GET.get("since", ""))
     if since is None:
         return False
-    latest = Contribution.objects.filter(group_id=group_id).aggregate(latest=Max("updated_at"))
+    latest = Contribution.objects.filter(group_id=claims[1]).aggregate(latest=Max("updated_at"))
     return latest["latest"] is None or latest["latest"] <= since
 
 

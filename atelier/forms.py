@@ -142,7 +142,10 @@ def speaker_field():
     )
 
 
-class NoteForm(NoteFieldsMixin, forms.Form):
+class NewNoteFields(NoteFieldsMixin, forms.Form):
+    """A new note without its question, which the caller checks against the
+    group's round (NoteForm here; one query with the rights in board_save)."""
+
     client_uuid = forms.UUIDField(
         widget=forms.HiddenInput,
         error_messages={
@@ -150,6 +153,13 @@ class NoteForm(NoteFieldsMixin, forms.Form):
             "required": _("Identifiant de note manquant : rechargez la page."),
         },
     )
+    text = note_text_field()
+    kind = kind_field()
+    speaker_actor_type = speaker_field()
+
+
+class NoteForm(NewNoteFields):
+    field_order = ["client_uuid", "question", "text", "kind", "speaker_actor_type"]
     question = forms.ModelChoiceField(
         queryset=Question.objects.none(),
         widget=forms.HiddenInput,
@@ -158,9 +168,6 @@ class NoteForm(NoteFieldsMixin, forms.Form):
             "required": _("Consigne manquante."),
         },
     )
-    text = note_text_field()
-    kind = kind_field()
-    speaker_actor_type = speaker_field()
 
     def __init__(self, *args, round, **kwargs):
         super().__init__(*args, **kwargs)

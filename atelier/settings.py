@@ -49,6 +49,8 @@ MIDDLEWARE = [
     "atelier.lib.headers.permissions_policy_middleware",
     # Before sessions and auth: a quiet board's poll answered from one query.
     "atelier.board_poll.quiet_board_middleware",
+    # And an animator's new note, stored from two statements (board_save.py).
+    "atelier.board_save.quick_save_middleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -299,8 +301,14 @@ CELERY_TASK_PUBLISH_RETRY = False
 CELERY_TASK_ROUTES = {
     "synthesis.run_export": {"queue": "exports"},
     "synthesis.embed_notes": {"queue": "drafting"},
+    "synthesis.embed_pending": {"queue": "drafting"},
     "synthesis.run_draft": {"queue": "drafting"},
 }
+# The notes saved on the boards are embedded in batches (synthesis/pending.py)
+# once processes of normal priority use at most EMBED_BUSY_SHARE of the CPU,
+# or when a batch has waited EMBED_MAX_WAIT seconds for that.
+EMBED_BUSY_SHARE = env.float("EMBED_BUSY_SHARE", default=0.2)
+EMBED_MAX_WAIT = env.int("EMBED_MAX_WAIT", default=300)
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 # Beat must run once: two would send every sweep twice (harmless, as a sweep
 # only enqueues what is pending, but wasteful). Both workers take the default

@@ -44,9 +44,10 @@ class Outcome:
     duration_s: float = 0.0
 
 
-def outbox_note(question_id, user_id, label):
-    """A new note as board.js's outbox posts it."""
+def outbox_note(question_id, user_id, label, token):
+    """A new note as board.js's outbox posts it, with its board's token."""
     return {
+        "jeton": token,
         "client_uuid": str(uuid.uuid4()),
         "question": str(question_id),
         "kind": "success_factor",
@@ -86,7 +87,7 @@ async def _animator(base, who, *, floor, stop_at, think, poll_s, outcome, rng):
                     token = r.headers.get("X-Board-Token", token)
                     outcome.requests += 1
             data = outbox_note(
-                who.question_id, who.user_id, f"Note de mesure {rng.randint(1, 10**6)}"
+                who.question_id, who.user_id, f"Note de mesure {rng.randint(1, 10**6)}", token
             )
             start = time.perf_counter()
             try:

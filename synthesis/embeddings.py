@@ -5,14 +5,18 @@ draft reads the vectors back.
 The cache is keyed by (model, SHA-256 of the text): a text edited on the board
 gets a new vector, an unchanged one is never recomputed, and identical texts
 in two workshops share one row. Nothing here runs on the board's save path:
-a Celery task embeds after the commit, and a draft embeds what is still
+the save queues its notes (synthesis/pending.py), a Celery task embeds them
+in batches when the machine is not busy, and a draft embeds what is still
 missing.
 """
 
 import hashlib
+import time
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 import numpy as np
+from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from .models import TextEmbedding
@@ -116,7 +120,7 @@ def _store_in_batches(texts: list[str], backend: Backend, on_batch=None) -> dict
 
 
 def embed_note_ids(note_ids: Iterable[int]) -> int:
-    """The task run after a board save: embed these notes' texts if new."""
+    """Embed these notes' texts if new; the number of texts computed."""
     from atelier.models import Contribution
 
     rows = (
@@ -125,6 +129,76 @@ def embed_note_ids(note_ids: Iterable[int]) -> int:
         .values_list("question__title", "text")
     )
     return embed_missing([in_context(question, text) for question, text in rows])
+
+
+# --- Notes saved on the boards --------------------------------------------------------
+#
+# Embedding is background work nobody waits for, and a live board must never
+# wait for it: the encoders take ~80 ms of CPU a note, on the cores that serve
+# the boards. So the task first looks at the CPU: while processes of normal
+# priority (the web, PostgreSQL, Redis) use more than EMBED_BUSY_SHARE of it,
+# it comes back BUSY_RETRY seconds later. A workshop of 8 groups leaves the CPU
+# idle, so its notes are embedded within seconds; a burst of saves waits at
+# most EMBED_MAX_WAIT, then its batch is embedded anyway (at the worker's
+# lower priority); a worker on another host sees its own host idle and embeds
+# at once.
+
+# Notes taken from the waiting set by one task (embedded BATCH at a time).
+# Small: a batch, once begun, runs to its end (~2.5 s of CPU for 32 notes), and
+# the CPU is looked at again before the next one.
+NOTES_PER_TASK = 32
+BUSY_RETRY = 5  # seconds
+# The CPU is sampled over this long, the task's own niced process asleep.
+SAMPLE = 0.5  # seconds
+PROC_STAT = Path("/proc/stat")
+
+
+def embed_pending(waited: float = 0) -> int:
+    """The notes waiting since their save (synthesis/pending.py): one batch
+    now, or later if the machine is busy; the number of texts computed."""
+    from . import pending
+
+    if waited < settings.EMBED_MAX_WAIT and busy():
+        pending.postpone(waited + BUSY_RETRY, countdown=BUSY_RETRY)
+        return 0
+    ids = pending.take(NOTES_PER_TASK)
+    done = embed_note_ids(ids) if ids else 0
+    # The next batch, if any, checks the CPU afresh: under a long overload
+    # each batch waits, rather than the worker competing with the boards.
+    pending.rearm()
+    return done
+
+
+def busy() -> bool:
+    """Whether processes of normal priority use more than EMBED_BUSY_SHARE of
+    the machine's CPU. Never without /proc/stat (macOS)."""
+    try:
+        before = PROC_STAT.read_text()
+        time.sleep(SAMPLE)
+        after = PROC_STAT.read_text()
+    except OSError:
+        return False
+    return normal_share(before, after) > settings.EMBED_BUSY_SHARE
+
+
+def normal_share(before: str, after: str) -> float:
+    """The share of CPU time spent by processes of normal priority between two
+    readings of /proc/stat: user, system, irq and softirq over all time. Niced
+    processes (the drafting worker itself, at nice 10) have their own column,
+    and so do idle and iowait; guest and guest_nice are already counted in
+    user and nice, so they are left out of the total."""
+
+    def columns(stat: str) -> list[int]:
+        line = next(line for line in stat.splitlines() if line.startswith("cpu "))
+        values = [int(value) for value in line.split()[1:9]]
+        return values + [0] * (8 - len(values))  # old kernels lack steal
+
+    spent = [b - a for a, b in zip(columns(before), columns(after), strict=True)]
+    total = sum(spent)
+    if total <= 0:
+        return 0.0
+    user, _nice, system, _idle, _iowait, irq, softirq, _steal = spent
+    return (user + system + irq + softirq) / total
 
 
 def backfill(notes, *, backend: Backend | None = None, chunk: int = 1000, on_chunk=None):

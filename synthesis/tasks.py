@@ -29,8 +29,17 @@ def sweep_drafts():
     drafting_jobs.sweep()
 
 
+# The board no longer sends it (embed_pending takes the notes in batches): kept
+# for the messages queued before an upgrade, and for callers that name notes.
 @shared_task(name="synthesis.embed_notes")
 def embed_notes(note_ids):
     from .embeddings import embed_note_ids  # numpy and the models: only in the worker
 
     embed_note_ids(note_ids)
+
+
+@shared_task(name="synthesis.embed_pending")
+def embed_pending(waited=0):
+    from . import embeddings  # numpy and the models: only in the worker
+
+    return embeddings.embed_pending(waited)

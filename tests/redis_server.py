@@ -118,6 +118,7 @@ def on_redis(settings, private_redis):
     production = settings_for(private_redis.url)
     settings.CACHES = production["CACHES"]
     settings.SESSION_ENGINE = production["SESSION_ENGINE"]
+    settings.REDIS_URL = private_redis.url  # the notes waiting for vectors (synthesis/pending.py)
     broker = app.conf.broker_url
     app.conf.broker_url = production["CELERY_BROKER_URL"]
     app.conf.task_always_eager = False  # conftest restores it

@@ -8,15 +8,15 @@ import uuid
 import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
-from kombu.exceptions import OperationalError
 
 from atelier.celery import app
 from atelier.models import Contribution, Kind
-from synthesis import embeddings, similarity, tasks
+from synthesis import embeddings, pending, similarity, tasks
 from synthesis.models import TextEmbedding
 from synthesis.similarity import in_context
 
 from . import factories as f
+from .redis_server import free_port
 
 HTMX = {"HX-Request": "true"}
 
@@ -57,9 +57,10 @@ def with_broker():
 
 @pytest.fixture
 def sent(monkeypatch):
-    """The note ids of every embedding task handed to the broker."""
+    """The note ids of every save queued for embedding (synthesis/pending.py;
+    tests/test_embed_pending.py runs it on a real Redis)."""
     calls = []
-    monkeypatch.setattr(tasks.embed_notes, "delay", lambda ids: calls.append(ids))
+    monkeypatch.setattr(pending, "add", lambda ids: calls.append(ids))
     return calls
 
 
@@ -94,7 +95,7 @@ def vectors_of(*texts):
 
 
 @pytest.mark.django_db
-def test_a_new_note_is_sent_to_the_worker_once_the_save_has_committed(
+def test_a_new_note_is_queued_once_the_save_has_committed(
     board, with_broker, sent, django_capture_on_commit_callbacks
 ):
     client, url, note = board
@@ -109,7 +110,7 @@ def test_a_new_note_is_sent_to_the_worker_once_the_save_has_committed(
 
 
 @pytest.mark.django_db
-def test_a_retried_note_is_not_sent_twice(
+def test_a_retried_note_is_not_queued_twice(
     board, with_broker, sent, django_capture_on_commit_callbacks
 ):
     client, url, note = board
@@ -121,7 +122,7 @@ def test_a_retried_note_is_not_sent_twice(
 
 
 @pytest.mark.django_db
-def test_an_edited_text_is_sent_but_a_changed_kind_is_not(
+def test_an_edited_text_is_queued_but_a_changed_kind_is_not(
     board, world, with_broker, sent, django_capture_on_commit_callbacks
 ):
     client, *_ = board
@@ -158,15 +159,12 @@ def test_with_the_lexical_backend_nothing_is_sent(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_broker_down_the_note_is_saved_and_the_board_answers(
-    board, world, with_broker, monkeypatch, caplog
+def test_redis_down_the_note_is_saved_and_the_board_answers(
+    board, world, with_broker, settings, caplog
 ):
-    def down(*args, **kwargs):
-        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
-
-    monkeypatch.setattr(tasks.embed_notes, "delay", down)
+    settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"  # nobody listens there
     client, url, note = board
-    with caplog.at_level(logging.WARNING, logger="synthesis.receivers"):
+    with caplog.at_level(logging.WARNING, logger="synthesis.pending"):
         response = client.post(url, note(text="Malgré Redis en panne"), headers=HTMX)
         assert response.status_code == 201
         assert "Malgré Redis en panne" in response.content.decode()
@@ -174,7 +172,7 @@ def test_broker_down_the_note_is_saved_and_the_board_answers(
         assert edited.status_code == 200 and "Revu malgré la panne" in edited.content.decode()
     assert Contribution.objects.filter(text="Malgré Redis en panne").count() == 1
     assert Contribution.objects.get(pk=world.a.notes[0].pk).text == "Revu malgré la panne"
-    assert "the broker did not take the task" in caplog.text
+    assert "not queued for embedding: Redis did not answer" in caplog.text
 
 
 def read(note):

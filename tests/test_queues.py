@@ -37,6 +37,8 @@ def test_exports_and_the_drafts_model_work_go_to_queues_of_their_own():
     assert queue_of("synthesis.run_export") == "exports"
     assert queue_of("synthesis.run_draft") == "drafting"
     assert queue_of("synthesis.embed_notes") == "drafting"
+    # The board's notes, in batches: on the niced worker that loads the encoders.
+    assert queue_of("synthesis.embed_pending") == "drafting"
     assert queue_of("synthesis.sweep_exports") == "celery"
 
 

@@ -28,6 +28,7 @@ class Person:
         self.username = username
         self.http = httpx.Client(base_url=base, timeout=TIMEOUT, follow_redirects=False)
         self.user_id = ""
+        self.board_token = ""
         page = self.http.get("/connexion/")
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
         answer = self.http.post(
@@ -56,6 +57,7 @@ class Person:
         """Another connection in the same browser session (parallel tabs)."""
         twin = object.__new__(Person)
         twin.base, twin.username, twin.user_id = self.base, self.username, self.user_id
+        twin.board_token = self.board_token
         twin.http = httpx.Client(base_url=self.base, timeout=TIMEOUT, follow_redirects=False)
         twin.http.cookies.update(self.http.cookies)
         return twin
@@ -74,6 +76,10 @@ def open_board(person: Person, group_id: int) -> None:
         raise RuntimeError(f"board {group_id} for {person.username}: {page.status_code}")
     found = re.search(r'data-(?:user|user-id|author|outbox-user)="(\d+)"', page.text)
     person.user_id = found.group(1) if found else ""
+    # The board's token, which board.js sends with each note: such a note is
+    # stored before the session and auth middlewares (atelier/board_save.py).
+    token = re.search(r'data-poll-token="([^"]+)"', page.text)
+    person.board_token = token.group(1) if token else ""
 
 
 @dataclass
@@ -100,6 +106,8 @@ def send_note(person, group_id, question_id, kind, text, tally, *, give_up_at, n
     }
     if person.user_id:
         data["outbox_user"] = person.user_id
+    if person.board_token:
+        data["jeton"] = person.board_token
     attempt = 0
     while True:
         try:

@@ -26,6 +26,10 @@
   const status = document.getElementById("outbox-status");
   const liveStatus = document.getElementById("live-status");
   const pollEvery = Number(board.dataset.poll || 3) * 1000;
+  // Renewed by each full answer of the poll; sent with the polls and the
+  // notes, it lets the server answer them before its session and rights
+  // checks (atelier/board_poll.py, atelier/board_save.py).
+  let pollToken = board.dataset.pollToken;
 
   // ----- storage -------------------------------------------------------------
   // One key per user and group: "atelier-outbox-v2:<user>:<group>". Each item
@@ -229,6 +233,7 @@
       text: item.text,
       outbox_user: item.user, // the server refuses a note typed by someone else
     });
+    if (pollToken && item.group === groupId) body.set("jeton", pollToken);
     let response;
     try {
       response = await fetch(item.url, {
@@ -470,7 +475,6 @@
 
   // ----- the others' notes ---------------------------------------------------------
   let cursor = board.dataset.cursor;
-  let pollToken = board.dataset.pollToken;
   let pollTimer = null;
   const deferred = new Map();
 

@@ -1,0 +1,123 @@
+"""A board's new note, stored before Django's stack when everything about it
+is plainly right.
+
+Every note typed on a board reaches the server through the outbox's POST
+(board.js `send`). Through the session, the user, the CSRF check, the group's
+rights, the form's question lookup and a template, a save ran six statements
+and most of its time in Django's machinery. Here, placed before the session
+and auth middlewares like the quiet poll (board_poll.py), the common case —
+an animator saving a valid new note on their own group, with the token the
+board page gave them — costs two statements: one that checks everything the
+view's checks decide (the session still exists and has not expired, the user
+is active, still animates the group, has not changed password since the
+token was issued, and the question belongs to the group's round) and the
+`INSERT … ON CONFLICT DO NOTHING RETURNING` every save uses (`add_note`).
+
+Anything else goes on to the view, which is the reference and says why in
+French: no token or a stale, forged or borrowed one, another origin, a
+coordinator, a form error, a refused right, and a note already stored (a
+retry, a double click: the view answers with the stored row). So this path
+can only ever answer 201 for a note it has just inserted, once.
+
+The token stands in for the CSRF token: it is signed with the site's key,
+bound to the session cookie's digest, and only ever written into the board
+page and the answers of its own polls, which another site cannot read.
+"""
+
+import re
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.sessions.models import Session
+from django.db.models import Exists
+from django.http import HttpResponse
+from django.utils import timezone, translation
+from django.utils.crypto import constant_time_compare
+
+from . import board_poll
+from .forms import NewNoteFields
+from .models import Question, UUIDReused, WorkingGroup
+from .templatetags.board_notes import render_notes
+
+PATH = re.compile(r"^/groupes/(\d+)/notes/$")
+
+
+def quick_save_middleware(get_response):
+    def middleware(request):
+        if request.method == "POST" and "X-Outbox" in request.headers:
+            response = _save(request)
+            if response is not None:
+                return response
+        return get_response(request)
+
+    return middleware
+
+
+def _save(request) -> HttpResponse | None:
+    match = PATH.match(request.path_info)
+    if match is None or not _same_origin(request):
+        return None
+    try:
+        data = request.POST
+    except Exception:  # a body Django cannot read: the view answers as it always has
+        return None
+    claims = board_poll.read_token(data.get("jeton", ""), request)
+    if claims is None:
+        return None
+    user_id, group_id, password = claims
+    if group_id != int(match[1]) or data.get("outbox_user") != str(user_id):
+        return None
+    form = NewNoteFields(data)
+    question_id = data.get("question", "")
+    if not (question_id.isdecimal() and len(question_id) < 19) or not form.is_valid():
+        return None
+    if not _writes(request, user_id, group_id, int(question_id), password):
+        return None
+    try:
+        note, created = WorkingGroup(pk=group_id).add_note(
+            author=get_user_model()(pk=user_id),
+            question=Question(pk=int(question_id)),
+            **form.cleaned_data,
+        )
+    except UUIDReused:
+        return None  # the view says so, in French
+    if not created:
+        return None  # stored before: the view answers with the stored row
+    note.theme_names = []  # a new note has no themes: no query to find none
+    with translation.override(translation.get_language_from_request(request)):
+        html = render_notes([note], can_write=True)
+    return HttpResponse(html, status=201)
+
+
+def _writes(request, user_id, group_id, question_id, password) -> bool:
+    """The view's checks for an animator's save, in one query: the session is
+    alive, the user active and one of the group's animators, the question is
+    the group's round's, and the password has not changed since the token."""
+    session = Session.objects.filter(
+        session_key=request.COOKIES[settings.SESSION_COOKIE_NAME],
+        expire_date__gt=timezone.now(),
+    )
+    stored = (
+        WorkingGroup.animators.through.objects.filter(
+            workinggroup_id=group_id,
+            user_id=user_id,
+            user__is_active=True,
+            workinggroup__round__questions=question_id,
+        )
+        .filter(Exists(session))
+        .values_list("user__password", flat=True)[:1]
+    )
+    found = list(stored)
+    return bool(found) and constant_time_compare(board_poll.password_digest(found[0]), password)
+
+
+def _same_origin(request) -> bool:
+    """A browser's cross-site POST says so in `Origin`: such a request goes to
+    the view, whose CSRF check refuses it."""
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return True
+    try:
+        return origin == f"{request.scheme}://{request.get_host()}"
+    except Exception:  # DisallowedHost: the view's answer, not ours
+        return False

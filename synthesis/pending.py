@@ -1,0 +1,142 @@
+"""The notes waiting for their vectors: a Redis set the board's save adds to,
+and at most one scheduled `embed_pending` task that takes them in batches.
+
+A save costs one pipelined round trip to Redis; only the first save of a
+batch publishes a task, BATCH_DELAY seconds ahead, so the notes of the next
+seconds join it. Kept free of numpy and the models: this runs in the web
+process, on the board's save path.
+
+Anything lost here (Redis down, a task lost with its worker) costs the notes
+their vectors until the next draft, which embeds what is missing, or
+`manage.py embed_notes`; never a save.
+"""
+
+import functools
+import logging
+import time
+from collections.abc import Iterable
+
+import redis
+from django.conf import settings
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+log = logging.getLogger(__name__)
+
+PENDING = "atelier:embed:pending"
+# Set while a task is scheduled: whoever sets it (SET NX) publishes the task.
+SCHEDULED = "atelier:embed:scheduled"
+# The notes saved within this many seconds of the first one share its batch.
+BATCH_DELAY = 2
+# After a failure, saves leave Redis alone this long (per process): a Redis
+# that times out instead of refusing must not add a second to every save.
+PAUSE_AFTER_FAILURE = 5
+_down_until = 0.0
+
+
+def scheduled_ttl() -> int:
+    """How long the flag outlives its task's publication: the drafting worker
+    may be busy with a draft (DRAFT_TIME_LIMIT) before it takes the task, then
+    embeds a batch. Past it, a lost task no longer holds back the next save's."""
+    return settings.DRAFT_TIME_LIMIT + 300
+
+
+@functools.cache
+def _connect(url: str) -> redis.Redis:
+    # No retries: redis-py's default (ten, with backoff) would hold a save for
+    # seconds while Redis is down.
+    return redis.Redis.from_url(
+        url, socket_connect_timeout=1, socket_timeout=1, retry=Retry(NoBackoff(), 0)
+    )
+
+
+def client() -> redis.Redis:
+    """One client (and its connection pool) per process and URL, built on first use."""
+    return _connect(settings.REDIS_URL)
+
+
+def add(note_ids: Iterable[int]) -> bool:
+    """Queue these notes for embedding and make sure a task will take them.
+    False, with a warning, when Redis or the broker did not answer; never raises."""
+    global _down_until
+    ids = list(note_ids)
+    if not ids:
+        return True
+    if time.monotonic() < _down_until:
+        log.debug("Notes %s not queued for embedding: Redis failed just before", ids)
+        return False
+    try:
+        pipe = client().pipeline()
+        pipe.sadd(PENDING, *ids)
+        pipe.set(SCHEDULED, 1, nx=True, ex=scheduled_ttl())
+        _, first = pipe.execute()
+    except Exception:  # redis-py raises various errors when Redis is down
+        _down_until = time.monotonic() + PAUSE_AFTER_FAILURE
+        log.warning("Notes %s not queued for embedding: Redis did not answer", ids, exc_info=True)
+        return False
+    if first:
+        try:
+            _schedule(countdown=BATCH_DELAY)
+        except Exception:  # kombu/redis raise various errors when the broker is down
+            log.warning(
+                "Notes %s not embedded yet: the broker did not take the task", ids, exc_info=True
+            )
+            _unflag()
+            return False
+    return True
+
+
+def take(count: int) -> list[int]:
+    """Up to `count` waiting note ids, removed from the set."""
+    return [int(pk) for pk in client().spop(PENDING, count) or []]
+
+
+def waiting() -> int:
+    return client().scard(PENDING)
+
+
+def rearm() -> bool:
+    """After a batch: schedule the next one at once if notes are waiting.
+    The flag goes first: a save that found it set before the DEL added its
+    note before it, so SCARD sees that note; a save after the DEL sets the flag
+    and schedules itself, and then our SET NX fails. Either way every id has a
+    task, and only one. True when this call scheduled the task."""
+    connection = client()
+    connection.delete(SCHEDULED)
+    if connection.scard(PENDING) and connection.set(SCHEDULED, 1, nx=True, ex=scheduled_ttl()):
+        _schedule_or_unflag(countdown=0)
+        return True
+    return False
+
+
+def postpone(waited: float, countdown: float) -> None:
+    """The machine is busy: the same task again in `countdown` seconds. The
+    flag stays set (its lifetime renewed), so saves meanwhile schedule nothing."""
+    client().set(SCHEDULED, 1, ex=scheduled_ttl())
+    _schedule_or_unflag(countdown=countdown, waited=waited)
+
+
+def _schedule(*, countdown: float, waited: float = 0) -> None:
+    from .tasks import embed_pending
+
+    # Positional, so that the queued message shows how long the batch waited.
+    embed_pending.apply_async((waited,), countdown=countdown)
+
+
+def _schedule_or_unflag(**kwargs) -> None:
+    """In the worker: a task that could not be published leaves no flag
+    behind, so the next save schedules one; the error goes to Celery's log."""
+    try:
+        _schedule(**kwargs)
+    except Exception:
+        _unflag()
+        raise
+
+
+def _unflag() -> None:
+    """The task was not published: let the next save try again rather than
+    wait for the flag to expire."""
+    try:
+        client().delete(SCHEDULED)
+    except Exception:  # Redis down as well: the flag's expiry does it
+        log.debug("Could not clear %s", SCHEDULED, exc_info=True)
