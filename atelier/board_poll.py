@@ -34,6 +34,7 @@ import re
 from datetime import UTC, datetime
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core import signing
 from django.db.models import Max
 from django.http import HttpResponse
@@ -44,7 +45,8 @@ from .models import Contribution
 SALT = "atelier.board-poll"
 # A quiet board renews its token through one full answer this often.
 TOKEN_SECONDS = 600
-PATH = re.compile(r"^/groupes/(\d+)/changements/$")
+# Matched whole, in ASCII digits: exactly the URLs the view's route takes.
+PATH = re.compile(r"/groupes/([0-9]+)/changements/")
 
 
 def token(request, group) -> str:
@@ -54,17 +56,18 @@ def token(request, group) -> str:
 
 
 def token_for(user, group_id: int, session_key: str) -> str:
-    # The password's digest lets a note's save (atelier/board_save.py) refuse
-    # a token issued before a password change, as Django's session check does.
+    # The session auth hash (an HMAC of the password hash) lets a note's save
+    # (atelier/board_save.py) refuse a token issued before a password change,
+    # as Django's session check does.
     return signing.dumps(
-        [user.pk, group_id, _digest(session_key), password_digest(user.password)],
+        [user.pk, group_id, _digest(session_key), auth_digest(user.password)],
         salt=SALT,
         compress=False,
     )
 
 
 def read_token(value: str, request) -> tuple[int, int, str] | None:
-    """(user id, group id, password digest) of a good token sent with this
+    """(user id, group id, session auth digest) of a good token sent with this
     request's session cookie; None for a stale, forged or borrowed one."""
     try:
         user_id, group_id, session, password = signing.loads(
@@ -78,8 +81,9 @@ def read_token(value: str, request) -> tuple[int, int, str] | None:
     return user_id, group_id, password
 
 
-def password_digest(password: str) -> str:
-    return _digest(password)
+def auth_digest(password: str) -> str:
+    """Of the user's session auth hash, computed from the stored password hash."""
+    return _digest(get_user_model()(password=password).get_session_auth_hash())
 
 
 def _digest(secret: str) -> str:
@@ -99,7 +103,7 @@ def quiet_board_middleware(get_response):
 
 
 def _nothing_new(request) -> bool:
-    match = PATH.match(request.path_info)
+    match = PATH.fullmatch(request.path_info)
     if match is None or "jeton" not in request.GET:
         return False
     claims = read_token(request.GET["jeton"], request)

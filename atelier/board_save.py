@@ -3,7 +3,7 @@ is plainly right.
 
 Every note typed on a board reaches the server through the outbox's POST
 (board.js `send`). Through the session, the user, the CSRF check, the group's
-rights, the form's question lookup and a template, a save ran six statements
+rights, the form's question lookup and a template, a save ran five statements
 and most of its time in Django's machinery. Here, placed before the session
 and auth middlewares like the quiet poll (board_poll.py), the common case —
 an animator saving a valid new note on their own group, with the token the
@@ -29,9 +29,11 @@ import re
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
+from django.core.exceptions import DisallowedHost
 from django.db.models import Exists
 from django.http import HttpResponse
 from django.utils import timezone, translation
+from django.utils.cache import patch_vary_headers
 from django.utils.crypto import constant_time_compare
 
 from . import board_poll
@@ -39,7 +41,8 @@ from .forms import NewNoteFields
 from .models import Question, UUIDReused, WorkingGroup
 from .templatetags.board_notes import render_notes
 
-PATH = re.compile(r"^/groupes/(\d+)/notes/$")
+# Matched whole, in ASCII digits: exactly the URLs the view's route takes.
+PATH = re.compile(r"/groupes/([0-9]+)/notes/")
 
 
 def quick_save_middleware(get_response):
@@ -54,24 +57,21 @@ def quick_save_middleware(get_response):
 
 
 def _save(request) -> HttpResponse | None:
-    match = PATH.match(request.path_info)
+    match = PATH.fullmatch(request.path_info)
     if match is None or not _same_origin(request):
         return None
-    try:
-        data = request.POST
-    except Exception:  # a body Django cannot read: the view answers as it always has
-        return None
+    data = request.POST
     claims = board_poll.read_token(data.get("jeton", ""), request)
     if claims is None:
         return None
-    user_id, group_id, password = claims
+    user_id, group_id, auth = claims
     if group_id != int(match[1]) or data.get("outbox_user") != str(user_id):
         return None
     form = NewNoteFields(data)
     question_id = data.get("question", "")
     if not (question_id.isdecimal() and len(question_id) < 19) or not form.is_valid():
         return None
-    if not _writes(request, user_id, group_id, int(question_id), password):
+    if not _writes(request, user_id, group_id, int(question_id), auth):
         return None
     try:
         note, created = WorkingGroup(pk=group_id).add_note(
@@ -84,12 +84,18 @@ def _save(request) -> HttpResponse | None:
     if not created:
         return None  # stored before: the view answers with the stored row
     note.theme_names = []  # a new note has no themes: no query to find none
-    with translation.override(translation.get_language_from_request(request)):
+    language = translation.get_language_from_request(request)
+    with translation.override(language):
         html = render_notes([note], can_write=True)
-    return HttpResponse(html, status=201)
+    response = HttpResponse(html, status=201)
+    # What the middlewares after this one would have added.
+    response["Content-Language"] = language
+    response["X-Frame-Options"] = settings.X_FRAME_OPTIONS
+    patch_vary_headers(response, ["Cookie", "Accept-Language"])
+    return response
 
 
-def _writes(request, user_id, group_id, question_id, password) -> bool:
+def _writes(request, user_id, group_id, question_id, auth) -> bool:
     """The view's checks for an animator's save, in one query: the session is
     alive, the user active and one of the group's animators, the question is
     the group's round's, and the password has not changed since the token."""
@@ -108,16 +114,19 @@ def _writes(request, user_id, group_id, question_id, password) -> bool:
         .values_list("user__password", flat=True)[:1]
     )
     found = list(stored)
-    return bool(found) and constant_time_compare(board_poll.password_digest(found[0]), password)
+    return bool(found) and constant_time_compare(board_poll.auth_digest(found[0]), auth)
 
 
 def _same_origin(request) -> bool:
-    """A browser's cross-site POST says so in `Origin`: such a request goes to
-    the view, whose CSRF check refuses it."""
-    origin = request.headers.get("Origin")
-    if origin is None:
-        return True
+    """A host not allowed, or a browser's cross-site POST (its `Origin` says
+    so): such a request goes to the view, whose checks refuse it."""
     try:
-        return origin == f"{request.scheme}://{request.get_host()}"
-    except Exception:  # DisallowedHost: the view's answer, not ours
+        host = request.get_host()
+    except DisallowedHost:
         return False
+    origin = request.headers.get("Origin")
+    return (
+        origin is None
+        or origin == f"{request.scheme}://{host}"
+        or origin in settings.CSRF_TRUSTED_ORIGINS
+    )

@@ -306,7 +306,7 @@ CELERY_TASK_ROUTES = {
 }
 # The notes saved on the boards are embedded in batches (synthesis/pending.py)
 # once processes of normal priority use at most EMBED_BUSY_SHARE of the CPU,
-# or when a batch has waited EMBED_MAX_WAIT seconds for that.
+# or once the oldest waiting note has waited EMBED_MAX_WAIT seconds for that.
 EMBED_BUSY_SHARE = env.float("EMBED_BUSY_SHARE", default=0.2)
 EMBED_MAX_WAIT = env.int("EMBED_MAX_WAIT", default=300)
 CELERY_TASK_DEFAULT_QUEUE = "celery"

@@ -183,8 +183,7 @@ def capacity_rows(stack):
     # The notes of the save ramp waited for their vectors while the machine
     # was busy (synthesis/pending.py); they are the bench's own, and embedding
     # them now would weigh on the phases that follow: counted, then dropped.
-    waiting = pending.waiting()
-    pending.client().delete(pending.PENDING)
+    waiting = pending.clear()
     workers = stack.web_workers
     label = f"capacity ({workers} gunicorn workers, {capacity.BOARDS} boards polling)"
     record(

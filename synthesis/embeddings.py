@@ -153,18 +153,32 @@ SAMPLE = 0.5  # seconds
 PROC_STAT = Path("/proc/stat")
 
 
-def embed_pending(waited: float = 0) -> int:
+# A batch that failed (the database, the model) is tried again this much later,
+# not at once: a lasting error must not spin the worker.
+RETRY_AFTER_ERROR = 60  # seconds
+
+
+def embed_pending() -> int:
     """The notes waiting since their save (synthesis/pending.py): one batch
     now, or later if the machine is busy; the number of texts computed."""
     from . import pending
 
-    if waited < settings.EMBED_MAX_WAIT and busy():
-        pending.postpone(waited + BUSY_RETRY, countdown=BUSY_RETRY)
+    if not pending.waiting():
+        pending.rearm()
+        return 0
+    # Each batch checks the CPU afresh, until the oldest waiting note has
+    # waited EMBED_MAX_WAIT: from then on the batches follow one another
+    # until none is left, at the worker's lower priority.
+    if pending.oldest_wait() < settings.EMBED_MAX_WAIT and busy():
+        pending.postpone(countdown=BUSY_RETRY)
         return 0
     ids = pending.take(NOTES_PER_TASK)
-    done = embed_note_ids(ids) if ids else 0
-    # The next batch, if any, checks the CPU afresh: under a long overload
-    # each batch waits, rather than the worker competing with the boards.
+    try:
+        done = embed_note_ids(ids)
+    except Exception:
+        pending.put_back(ids)
+        pending.rearm(countdown=RETRY_AFTER_ERROR)
+        raise
     pending.rearm()
     return done
 

@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 PENDING = "atelier:embed:pending"
 # Set while a task is scheduled: whoever sets it (SET NX) publishes the task.
 SCHEDULED = "atelier:embed:scheduled"
+# When the set last went from empty to not empty: how long its oldest note
+# has waited (EMBED_MAX_WAIT bounds it).
+SINCE = "atelier:embed:since"
 # The notes saved within this many seconds of the first one share its batch.
 BATCH_DELAY = 2
 # After a failure, saves leave Redis alone this long (per process): a Redis
@@ -68,8 +71,9 @@ def add(note_ids: Iterable[int]) -> bool:
     try:
         pipe = client().pipeline()
         pipe.sadd(PENDING, *ids)
+        pipe.set(SINCE, time.time(), nx=True)
         pipe.set(SCHEDULED, 1, nx=True, ex=scheduled_ttl())
-        _, first = pipe.execute()
+        *_, first = pipe.execute()
     except Exception:  # redis-py raises various errors when Redis is down
         _down_until = time.monotonic() + PAUSE_AFTER_FAILURE
         log.warning("Notes %s not queued for embedding: Redis did not answer", ids, exc_info=True)
@@ -95,32 +99,58 @@ def waiting() -> int:
     return client().scard(PENDING)
 
 
-def rearm() -> bool:
-    """After a batch: schedule the next one at once if notes are waiting.
+def put_back(note_ids: list[int]) -> None:
+    """A batch that failed: its notes wait again."""
+    if note_ids:
+        client().sadd(PENDING, *note_ids)
+
+
+def oldest_wait() -> float:
+    """Seconds the oldest waiting note has waited (0 if the moment was lost)."""
+    connection = client()
+    since = connection.get(SINCE)
+    if since is None:
+        connection.set(SINCE, time.time(), nx=True)
+        return 0.0
+    return max(0.0, time.time() - float(since))
+
+
+def rearm(countdown: float = 0) -> bool:
+    """After a batch: schedule the next one if notes are waiting.
     The flag goes first: a save that found it set before the DEL added its
     note before it, so SCARD sees that note; a save after the DEL sets the flag
     and schedules itself, and then our SET NX fails. Either way every id has a
     task, and only one. True when this call scheduled the task."""
     connection = client()
     connection.delete(SCHEDULED)
-    if connection.scard(PENDING) and connection.set(SCHEDULED, 1, nx=True, ex=scheduled_ttl()):
-        _schedule_or_unflag(countdown=0)
+    if not connection.scard(PENDING):
+        connection.delete(SINCE)  # a note saved meanwhile sets it again, or the task does
+        return False
+    if connection.set(SCHEDULED, 1, nx=True, ex=scheduled_ttl()):
+        _schedule_or_unflag(countdown=countdown)
         return True
     return False
 
 
-def postpone(waited: float, countdown: float) -> None:
+def postpone(countdown: float) -> None:
     """The machine is busy: the same task again in `countdown` seconds. The
     flag stays set (its lifetime renewed), so saves meanwhile schedule nothing."""
     client().set(SCHEDULED, 1, ex=scheduled_ttl())
-    _schedule_or_unflag(countdown=countdown, waited=waited)
+    _schedule_or_unflag(countdown=countdown)
 
 
-def _schedule(*, countdown: float, waited: float = 0) -> None:
+def clear() -> int:
+    """Forget every waiting note (the bench's own, after its ramp); how many."""
+    connection = client()
+    count = connection.scard(PENDING)
+    connection.delete(PENDING, SINCE)
+    return count
+
+
+def _schedule(*, countdown: float) -> None:
     from .tasks import embed_pending
 
-    # Positional, so that the queued message shows how long the batch waited.
-    embed_pending.apply_async((waited,), countdown=countdown)
+    embed_pending.apply_async(countdown=countdown)
 
 
 def _schedule_or_unflag(**kwargs) -> None:

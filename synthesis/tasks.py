@@ -39,7 +39,7 @@ def embed_notes(note_ids):
 
 
 @shared_task(name="synthesis.embed_pending")
-def embed_pending(waited=0):
+def embed_pending():
     from . import embeddings  # numpy and the models: only in the worker
 
-    return embeddings.embed_pending(waited)
+    return embeddings.embed_pending()

@@ -37,7 +37,9 @@ def save(world):
     group = world.a.groups[0]
     token = open_board(client, group)
 
-    def post(text="Le manque de temps", *, on=client, group_id=group.pk, csrf=True, **fields):
+    def post(
+        text="Le manque de temps", *, on=client, group_id=group.pk, csrf=True, host=None, **fields
+    ):
         data = {
             "client_uuid": str(uuid.uuid4()),
             "question": world.a.question.pk,
@@ -49,7 +51,9 @@ def save(world):
         }
         # board.js sends Django's CSRF token too, which the view checks; the
         # quick path does not need it (csrf=False shows which path answered).
-        headers = {**OUTBOX, "X-CSRFToken": on.cookies["csrftoken"].value} if csrf else OUTBOX
+        headers = {**OUTBOX, "X-CSRFToken": on.cookies["csrftoken"].value} if csrf else {**OUTBOX}
+        if host:
+            headers["Host"] = host
         return on.post(f"/groupes/{group_id}/notes/", data, headers=headers), data
 
     return post, client, group, token
@@ -74,6 +78,7 @@ def test_a_new_note_is_stored_from_two_statements_and_shown_as_the_view_shows_it
     )
     shown = client.get(f"/notes/{note.pk}/", headers={"HX-Request": "true"})
     assert response.content.decode() == shown.content.decode()
+    assert response["X-Frame-Options"] == "DENY" and response["Content-Language"] == "fr"
     assert "Le <strong>manque</strong> de temps" in response.content.decode()
 
 
@@ -265,3 +270,28 @@ def test_a_coordinator_goes_through_the_view_and_writes(world):
     )
     assert response.status_code == 201
     assert stored("Note de la coordination") == [(group.pk, world.users.coordinator.pk)]
+
+
+@pytest.mark.parametrize(
+    "path", ["/groupes/{pk}/notes/%0A", "/groupes/{pk}/notes/x", "/groupes/１/notes/"], ids=repr
+)
+def test_only_the_views_own_urls_are_taken(save, world, path):
+    post, client, group, token = save
+    data = {
+        "client_uuid": str(uuid.uuid4()),
+        "question": world.a.question.pk,
+        "kind": Kind.OBSTACLE,
+        "text": "Adresse bricolée",
+        "outbox_user": str(world.users.animator.pk),
+        "jeton": token,
+    }
+    response = client.post(path.format(pk=group.pk), data, headers=OUTBOX)
+    assert response.status_code in (403, 404)  # the view's route (or CSRF) refuses it
+    assert stored("Adresse bricolée") == []
+
+
+def test_a_host_not_allowed_meets_the_views_answer(save):
+    post, client, *_ = save
+    response, _ = post("Hôte inconnu", csrf=False, host="ailleurs.example")
+    assert response.status_code == 400
+    assert stored("Hôte inconnu") == []

@@ -111,7 +111,7 @@ def read(note):
 def test_saves_in_a_row_queue_their_notes_and_schedule_one_task(save, queue):
     notes = [save(f"Note rapide {i}") for i in range(5)]
     assert sorted(pending.take(100)) == sorted(n.pk for n in notes)
-    assert queue.queued() == [(TASK, [0])]  # one task for the five saves, no embed_notes
+    assert queue.queued() == [(TASK, [])]  # one task for the five saves, no embed_notes
     (message,) = messages(queue)
     assert 0 < delay_of(message) <= pending.BATCH_DELAY  # the next seconds' notes join it
 
@@ -119,12 +119,12 @@ def test_saves_in_a_row_queue_their_notes_and_schedule_one_task(save, queue):
 def test_the_task_embeds_every_waiting_note_in_one_batch(save, queue, backend, idle):
     notes = [save(f"Note à vectoriser {i}") for i in range(5)]
     drain(queue)
-    assert tasks.embed_pending(0) == 5
+    assert tasks.embed_pending() == 5
     assert len(backend.batches) == 1 and sorted(backend.batches[0]) == sorted(map(read, notes))
     assert pending.waiting() == 0 and queue.queued() == []  # nothing left, nothing scheduled
     # The next save starts a new batch.
     later = save("Une note après le lot")
-    assert queue.queued() == [(TASK, [0])] and pending.take(10) == [later.pk]
+    assert queue.queued() == [(TASK, [])] and pending.take(10) == [later.pk]
 
 
 def test_what_one_task_cannot_take_is_scheduled_at_once(world, queue, backend, idle, monkeypatch):
@@ -132,40 +132,63 @@ def test_what_one_task_cannot_take_is_scheduled_at_once(world, queue, backend, i
     notes = [*world.a.notes, *world.b.notes]
     assert pending.add([n.pk for n in notes])
     drain(queue)
-    assert tasks.embed_pending(0) == 2
+    assert tasks.embed_pending() == 2
     assert pending.waiting() == 1
     (message,) = messages(queue)
     assert message["headers"]["task"] == TASK and delay_of(message) is None
     drain(queue)
-    assert tasks.embed_pending(0) == 1
+    assert tasks.embed_pending() == 1
     assert sorted(backend.embedded) == sorted(map(read, notes)) and queue.queued() == []
 
 
-def test_a_busy_machine_postpones_the_batch_until_max_wait(
+def test_a_busy_machine_postpones_the_batch_until_its_oldest_note_waited_max_wait(
     world, queue, backend, monkeypatch, settings
 ):
-    settings.EMBED_MAX_WAIT = 15
+    settings.EMBED_MAX_WAIT = 300
     samples = []
     monkeypatch.setattr(embeddings, "busy", lambda: samples.append(1) or True)
     pending.add([n.pk for n in world.a.notes])
     drain(queue)
-    waited, postponed = 0, []
-    while (done := tasks.embed_pending(waited)) == 0:
+    for _ in range(3):
+        assert tasks.embed_pending() == 0
         assert backend.batches == [] and pending.waiting() >= 2
         assert pending.add([world.b.notes[0].pk])  # a save meanwhile schedules nothing more
-        ((task, (waited,)),) = drain(queue)  # only the postponed task
-        assert task == TASK
-        postponed.append(waited)
-    assert postponed == [5, 10, 15]  # BUSY_RETRY seconds apart
-    assert len(samples) == 3  # at EMBED_MAX_WAIT it embeds without looking
-    assert done == 3 and pending.waiting() == 0 and queue.queued() == []
+        assert drain(queue) == [(TASK, [])]  # only the postponed task
+    assert len(samples) == 3
+    # Five minutes later for the oldest note (saves since do not reset it):
+    # embedded, busy or not, without looking, and the batches follow.
+    since = float(pending.client().get(pending.SINCE))
+    pending.client().set(pending.SINCE, since - 300)
+    assert tasks.embed_pending() == 3
+    assert len(samples) == 3 and pending.waiting() == 0 and queue.queued() == []
+    assert pending.client().get(pending.SINCE) is None  # the next note starts a new wait
+
+
+def test_a_failed_batch_waits_again_and_is_retried_a_minute_later(world, queue, idle, monkeypatch):
+    def broken(ids):
+        raise RuntimeError("the model did not load")
+
+    monkeypatch.setattr(embeddings, "embed_note_ids", broken)
+    ids = sorted(n.pk for n in world.a.notes)
+    pending.add(ids)
+    drain(queue)
+    with pytest.raises(RuntimeError):
+        tasks.embed_pending()
+    assert sorted(pending.take(10)) == ids  # nothing lost
+    (message,) = messages(queue)  # and the flag did not stay set without a task
+    assert embeddings.RETRY_AFTER_ERROR - 2 < delay_of(message) <= embeddings.RETRY_AFTER_ERROR
+
+
+def test_a_task_with_nothing_waiting_does_not_look_at_the_cpu(queue, monkeypatch):
+    monkeypatch.setattr(embeddings, "busy", lambda: pytest.fail("sampled the CPU for nothing"))
+    assert tasks.embed_pending() == 0 and queue.queued() == []
 
 
 def test_a_postponed_task_comes_back_after_busy_retry(world, queue, monkeypatch):
     monkeypatch.setattr(embeddings, "busy", lambda: True)
     pending.add([world.a.notes[0].pk])
     drain(queue)
-    assert tasks.embed_pending(0) == 0
+    assert tasks.embed_pending() == 0
     (message,) = messages(queue)
     assert embeddings.BUSY_RETRY - 1 < delay_of(message) <= embeddings.BUSY_RETRY
 
@@ -190,7 +213,7 @@ def test_a_refused_task_lets_the_next_save_schedule_one(world, queue, monkeypatc
     assert "the broker did not take the task" in caplog.text
     # The flag went with the refused task: this save schedules the batch of both notes.
     assert pending.add([world.a.notes[1].pk])
-    assert queue.queued() == [(TASK, [0])] and pending.waiting() == 2
+    assert queue.queued() == [(TASK, [])] and pending.waiting() == 2
 
 
 # --- The race between a save and the end of a batch ----------------------------------
@@ -204,7 +227,7 @@ def test_a_note_saved_after_the_take_still_gets_a_task(world, queue):
     assert pending.add([second.pk])  # …when a save finds the flag still set
     assert queue.queued() == []
     assert pending.rearm()
-    assert queue.queued() == [(TASK, [0])] and pending.take(256) == [second.pk]
+    assert queue.queued() == [(TASK, [])] and pending.take(256) == [second.pk]
 
 
 def test_a_note_saved_while_the_task_rearms_gets_exactly_one_task(world, queue, monkeypatch):
@@ -225,7 +248,7 @@ def test_a_note_saved_while_the_task_rearms_gets_exactly_one_task(world, queue, 
 
     monkeypatch.setattr(pending, "client", lambda: SaveRightAfterTheDelete())
     assert pending.rearm() is False  # its SET NX lost to the save's
-    assert queue.queued() == [(TASK, [0])] and pending.waiting() == 1
+    assert queue.queued() == [(TASK, [])] and pending.waiting() == 1
 
 
 def test_an_empty_set_ends_the_chain(world, queue):
@@ -233,7 +256,7 @@ def test_an_empty_set_ends_the_chain(world, queue):
     drain(queue)
     pending.take(256)
     assert pending.rearm() is False and queue.queued() == []
-    assert pending.add([world.a.notes[1].pk]) and queue.queued() == [(TASK, [0])]
+    assert pending.add([world.a.notes[1].pk]) and queue.queued() == [(TASK, [])]
 
 
 # --- Busy: the CPU share of processes of normal priority -----------------------------
