@@ -1,4 +1,5 @@
-"""The board's poll, answered before Django's stack when nothing changed.
+"""The board's poll, answered before Django's stack when nothing changed,
+and for the group's own animators when something did.
 
 Open boards ask for their group's changes every few seconds (board.js), and
 nearly every answer is "nothing new". Through the session, the user, the
@@ -27,6 +28,16 @@ moves no note: boards show it at their next load, with or without this.
 
 A 204 says `no-store`: a cache that kept it would answer the same URL (the
 cursor and token stay the same while a board is quiet) for ten minutes.
+
+When something changed, each save on a board makes its group's next polls
+full answers. For one of the group's animators (the board's usual reader)
+those are answered here too, from three more queries: one checks what the
+view's checks decide (the session row alive, the account active, still an
+animator of the group, the password unchanged since the token: the same
+query as a quick save, board_save.py), then the view's own two
+(`changes_since`, the notes and their themes). A coordinator, a fellow
+animator reading the board, a board opened to read (`lecture`) or a right
+withdrawn go to the view.
 """
 
 import hashlib
@@ -35,12 +46,16 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.sessions.models import Session
 from django.core import signing
-from django.db.models import Max
+from django.db.models import Exists, Max
 from django.http import HttpResponse
+from django.utils import timezone, translation
+from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.crypto import constant_time_compare
 
-from .models import Contribution
+from .models import Contribution, WorkingGroup
+from .templatetags.board_notes import render_notes
 
 SALT = "atelier.board-poll"
 # A quiet board renews its token through one full answer this often.
@@ -93,27 +108,82 @@ def _digest(secret: str) -> str:
 
 def quiet_board_middleware(get_response):
     def middleware(request):
-        if request.method == "GET" and _nothing_new(request):
-            response = HttpResponse(status=204)
-            response["Cache-Control"] = "no-store"
-            return response
+        if request.method == "GET":
+            response = _answer(request)
+            if response is not None:
+                return response
         return get_response(request)
 
     return middleware
 
 
-def _nothing_new(request) -> bool:
+def _answer(request) -> HttpResponse | None:
+    """204 for a quiet board; the changes for one of the group's animators
+    (four queries: the latest change, the rights, the notes, their themes);
+    None for anything else, which the view answers."""
     match = PATH.fullmatch(request.path_info)
     if match is None or "jeton" not in request.GET:
-        return False
+        return None
     claims = read_token(request.GET["jeton"], request)
     if claims is None or claims[1] != int(match[1]):
-        return False
+        return None
     since = _parse(request.GET.get("since", ""))
     if since is None:
-        return False
-    latest = Contribution.objects.filter(group_id=claims[1]).aggregate(latest=Max("updated_at"))
-    return latest["latest"] is None or latest["latest"] <= since
+        return None
+    user_id, group_id, auth = claims
+    latest = Contribution.objects.filter(group_id=group_id).aggregate(latest=Max("updated_at"))
+    if latest["latest"] is None or latest["latest"] <= since:
+        response = HttpResponse(status=204)
+        response["Cache-Control"] = "no-store"
+        return response
+    if "lecture" in request.GET:
+        return None  # a board opened to read: the view leaves out the buttons
+    password = animator_password(request, user_id, group_id, auth)
+    if password is None:
+        return None
+    # As the view: the cursor is taken before the notes are read.
+    now = timezone.now()
+    notes = WorkingGroup(pk=group_id).changes_since(since)
+    response = rendered(request, lambda: render_notes(notes, can_write=True))
+    add_never_cache_headers(response)
+    user = get_user_model()(pk=user_id, password=password)
+    response["X-Board-Cursor"] = now.isoformat()
+    response["X-Board-Token"] = token_for(
+        user, group_id, request.COOKIES[settings.SESSION_COOKIE_NAME]
+    )
+    return response
+
+
+def animator_password(request, user_id, group_id, auth, **also) -> str | None:
+    """The checks the views make for one of a group's animators, in one
+    query: the session is alive, the user active and one of the group's
+    animators (filtered further by `also`), with the password the token was
+    issued under. The stored password hash when all hold, else None."""
+    session = Session.objects.filter(
+        session_key=request.COOKIES[settings.SESSION_COOKIE_NAME], expire_date__gt=timezone.now()
+    )
+    found = list(
+        WorkingGroup.animators.through.objects.filter(
+            workinggroup_id=group_id, user_id=user_id, user__is_active=True, **also
+        )
+        .filter(Exists(session))
+        .values_list("user__password", flat=True)[:1]
+    )
+    if found and constant_time_compare(auth_digest(found[0]), auth):
+        return found[0]
+    return None
+
+
+def rendered(request, html, status=200) -> HttpResponse:
+    """Notes rendered in the request's language, with the headers the
+    middlewares after these ones would have added."""
+    language = translation.get_language_from_request(request)
+    with translation.override(language):
+        response = HttpResponse(html(), status=status)
+    response["Content-Language"] = language
+    response["X-Frame-Options"] = settings.X_FRAME_OPTIONS
+    patch_vary_headers(response, ["Cookie", "Accept-Language"])
+    return response
 
 
 def _parse(value: str) -> datetime | None:

@@ -28,13 +28,8 @@ import re
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.sessions.models import Session
 from django.core.exceptions import DisallowedHost
-from django.db.models import Exists
 from django.http import HttpResponse
-from django.utils import timezone, translation
-from django.utils.cache import patch_vary_headers
-from django.utils.crypto import constant_time_compare
 
 from . import board_poll
 from .forms import NewNoteFields
@@ -71,12 +66,14 @@ def _save(request) -> HttpResponse | None:
     question_id = data.get("question", "")
     if not (question_id.isdecimal() and len(question_id) < 19) or not form.is_valid():
         return None
-    if not _writes(request, user_id, group_id, int(question_id), auth):
+    question_id = int(question_id)
+    rights = {"workinggroup__round__questions": question_id}
+    if board_poll.animator_password(request, user_id, group_id, auth, **rights) is None:
         return None
     try:
         note, created = WorkingGroup(pk=group_id).add_note(
             author=get_user_model()(pk=user_id),
-            question=Question(pk=int(question_id)),
+            question=Question(pk=question_id),
             **form.cleaned_data,
         )
     except UUIDReused:
@@ -84,37 +81,7 @@ def _save(request) -> HttpResponse | None:
     if not created:
         return None  # stored before: the view answers with the stored row
     note.theme_names = []  # a new note has no themes: no query to find none
-    language = translation.get_language_from_request(request)
-    with translation.override(language):
-        html = render_notes([note], can_write=True)
-    response = HttpResponse(html, status=201)
-    # What the middlewares after this one would have added.
-    response["Content-Language"] = language
-    response["X-Frame-Options"] = settings.X_FRAME_OPTIONS
-    patch_vary_headers(response, ["Cookie", "Accept-Language"])
-    return response
-
-
-def _writes(request, user_id, group_id, question_id, auth) -> bool:
-    """The view's checks for an animator's save, in one query: the session is
-    alive, the user active and one of the group's animators, the question is
-    the group's round's, and the password has not changed since the token."""
-    session = Session.objects.filter(
-        session_key=request.COOKIES[settings.SESSION_COOKIE_NAME],
-        expire_date__gt=timezone.now(),
-    )
-    stored = (
-        WorkingGroup.animators.through.objects.filter(
-            workinggroup_id=group_id,
-            user_id=user_id,
-            user__is_active=True,
-            workinggroup__round__questions=question_id,
-        )
-        .filter(Exists(session))
-        .values_list("user__password", flat=True)[:1]
-    )
-    found = list(stored)
-    return bool(found) and constant_time_compare(board_poll.auth_digest(found[0]), auth)
+    return board_poll.rendered(request, lambda: render_notes([note], can_write=True), 201)
 
 
 def _same_origin(request) -> bool:

@@ -107,6 +107,8 @@ def test_every_change_a_board_shows_ends_the_quiet_answer(poll, world, change):
     response = ask(since)
     assert response.status_code == 200
     assert f'id="note-{note.pk}"' in response.content.decode()
+    # Answered before the view for the group's animator, as the view answers.
+    assert response.content.strip() == ask(since, jeton=None).content.strip()
 
 
 def test_a_token_for_one_group_is_no_use_on_another(poll, world):
@@ -171,3 +173,93 @@ def test_a_board_of_a_group_with_no_note_is_quiet(world, as_user):
         {"since": timezone.now().isoformat(), "jeton": token},
     )
     assert response.status_code == 204
+
+
+# --- a changed board, answered before the view for the group's own animators ---------
+
+
+def _change(world, group, text="Une note de la collègue"):
+    return group.add_note(
+        client_uuid=uuid.uuid4(), question=world.a.question, kind=Kind.OBSTACLE, text=text
+    )[0]
+
+
+def test_a_changed_board_is_answered_from_four_queries_with_a_renewed_token(
+    poll, world, django_assert_max_num_queries
+):
+    ask, client, group, token = poll
+    since = timezone.now()
+    _change(world, group)
+    with django_assert_max_num_queries(4):
+        response = ask(since)
+    assert response.status_code == 200
+    assert "Une note de la collègue" in response.content.decode()
+    assert "no-store" in response["Cache-Control"] and response["Content-Language"] == "fr"
+    assert response.content.strip() == ask(since, jeton=None).content.strip()
+    # The renewed token and cursor keep the board quiet from there.
+    renewed, cursor = response["X-Board-Token"], response["X-Board-Cursor"]
+    assert ask(cursor, jeton=renewed).status_code == 204
+
+
+def test_the_changes_speak_the_language_of_the_page(poll, world):
+    ask, client, group, token = poll
+    since = timezone.now()
+    _change(world, group)
+    client.cookies["django_language"] = "en"
+    body = ask(since).content.decode()
+    assert ">Edit<" in body and "Modifier" not in body
+
+
+def test_a_board_opened_to_read_gets_no_buttons(poll, world):
+    ask, client, group, token = poll
+    since = timezone.now()
+    _change(world, group)
+    params = {"since": since.isoformat(), "jeton": token, "lecture": "1"}
+    response = client.get(f"/groupes/{group.pk}/changements/", params, headers=HTMX)
+    assert response.status_code == 200
+    assert "Une note de la collègue" in response.content.decode()
+    assert "Modifier" not in response.content.decode()
+
+
+def test_an_animator_moved_off_the_group_gets_the_views_answer(poll, world):
+    ask, client, group, token = poll
+    since = timezone.now()
+    _change(world, group)
+    group.animators.remove(world.users.animator)
+    world.a.groups[1].animators.add(world.users.animator)  # still reads the workshop's boards
+    response = ask(since)
+    assert response.status_code == 200
+    assert "Modifier" not in response.content.decode()  # read only, as the view says
+
+
+def test_a_session_ended_elsewhere_gets_the_login_page(poll, world):
+    from django.contrib.sessions.models import Session
+
+    ask, client, group, token = poll
+    since = timezone.now()
+    _change(world, group, "Après la déconnexion")
+    Session.objects.all().delete()
+    response = ask(since)
+    assert response.status_code == 302 and "connexion" in response.url
+
+
+def test_a_password_changed_since_the_token_gets_the_login_page(poll, world):
+    ask, client, group, token = poll
+    since = timezone.now()
+    _change(world, group, "Après le changement de mot de passe")
+    world.users.animator.set_password("un-autre-mot-de-passe")
+    world.users.animator.save()
+    response = ask(since)
+    assert response.status_code == 302 and "connexion" in response.url
+
+
+def test_a_coordinator_is_answered_by_the_view(world, as_user):
+    client = as_user(world.users.coordinator)
+    group = world.a.groups[0]
+    page = client.get(f"/groupes/{group.pk}/").content.decode()
+    token = re.search(r'data-poll-token="([^"]+)"', page)[1]
+    since = timezone.now()
+    _change(world, group)
+    params = {"since": since.isoformat(), "jeton": token}
+    response = client.get(f"/groupes/{group.pk}/changements/", params, headers=HTMX)
+    assert response.status_code == 200 and "Modifier" in response.content.decode()
