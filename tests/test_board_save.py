@@ -40,15 +40,7 @@ def save(world):
     def post(
         text="Le manque de temps", *, on=client, group_id=group.pk, csrf=True, host=None, **fields
     ):
-        data = {
-            "client_uuid": str(uuid.uuid4()),
-            "question": world.a.question.pk,
-            "kind": Kind.OBSTACLE,
-            "text": text,
-            "outbox_user": str(world.users.animator.pk),
-            "jeton": token,
-            **fields,
-        }
+        data = {**fields_of(world, token, world.users.animator, text), **fields}
         # board.js sends Django's CSRF token too, which the view checks; the
         # quick path does not need it (csrf=False shows which path answered).
         headers = {**OUTBOX, "X-CSRFToken": on.cookies["csrftoken"].value} if csrf else {**OUTBOX}
@@ -57,6 +49,18 @@ def save(world):
         return on.post(f"/groupes/{group_id}/notes/", data, headers=headers), data
 
     return post, client, group, token
+
+
+def fields_of(world, token, author, text):
+    """A note as board.js's outbox posts it, with its board's token."""
+    return {
+        "client_uuid": str(uuid.uuid4()),
+        "question": world.a.question.pk,
+        "kind": Kind.OBSTACLE,
+        "text": text,
+        "outbox_user": str(author.pk),
+        "jeton": token,
+    }
 
 
 def stored(text):
@@ -190,14 +194,7 @@ def test_another_origin_meets_the_views_csrf_check(save, world):
     post, client, group, token = save
     response = client.post(
         f"/groupes/{group.pk}/notes/",
-        {
-            "client_uuid": str(uuid.uuid4()),
-            "question": world.a.question.pk,
-            "kind": Kind.OBSTACLE,
-            "text": "Depuis un autre site",
-            "outbox_user": str(world.users.animator.pk),
-            "jeton": token,
-        },
+        fields_of(world, token, world.users.animator, "Depuis un autre site"),
         headers={**OUTBOX, "Origin": "https://ailleurs.example"},
     )
     assert response.status_code == 403
@@ -258,14 +255,7 @@ def test_a_coordinator_goes_through_the_view_and_writes(world):
     token = open_board(client, group)
     response = client.post(
         f"/groupes/{group.pk}/notes/",
-        {
-            "client_uuid": str(uuid.uuid4()),
-            "question": world.a.question.pk,
-            "kind": Kind.OBSTACLE,
-            "text": "Note de la coordination",
-            "outbox_user": str(world.users.coordinator.pk),
-            "jeton": token,
-        },
+        fields_of(world, token, world.users.coordinator, "Note de la coordination"),
         headers=OUTBOX,
     )
     assert response.status_code == 201
@@ -277,14 +267,7 @@ def test_a_coordinator_goes_through_the_view_and_writes(world):
 )
 def test_only_the_views_own_urls_are_taken(save, world, path):
     post, client, group, token = save
-    data = {
-        "client_uuid": str(uuid.uuid4()),
-        "question": world.a.question.pk,
-        "kind": Kind.OBSTACLE,
-        "text": "Adresse bricolée",
-        "outbox_user": str(world.users.animator.pk),
-        "jeton": token,
-    }
+    data = fields_of(world, token, world.users.animator, "Adresse bricolée")
     response = client.post(path.format(pk=group.pk), data, headers=OUTBOX)
     assert response.status_code in (403, 404)  # the view's route (or CSRF) refuses it
     assert stored("Adresse bricolée") == []

@@ -21,9 +21,11 @@ from atelier.models import Contribution, Kind
 from synthesis import embeddings, pending, tasks
 from synthesis.similarity import in_context
 
-from .test_embeddings import CountingBackend
+from . import test_embeddings
 
 pytestmark = pytest.mark.django_db
+
+backend = test_embeddings.backend  # the fixture: the encoders, counted
 
 HTMX = {"HX-Request": "true"}
 TASK = "synthesis.embed_pending"
@@ -36,13 +38,6 @@ def queue(on_redis, settings, monkeypatch):
     settings.DRAFTING_BACKEND = "semantic"
     monkeypatch.setattr(pending, "_down_until", 0.0)  # another test's outage
     return on_redis
-
-
-@pytest.fixture
-def backend(monkeypatch):
-    fake = CountingBackend()
-    monkeypatch.setattr(embeddings, "get_backend", lambda: fake)
-    return fake
 
 
 @pytest.fixture
