@@ -67,8 +67,7 @@ def _save(request) -> HttpResponse | None:
     if not (question_id.isdecimal() and len(question_id) < 19) or not form.is_valid():
         return None
     question_id = int(question_id)
-    rights = {"workinggroup__round__questions": question_id}
-    if board_poll.animator_password(request, user_id, group_id, auth, **rights) is None:
+    if board_poll.animator_password(request, user_id, group_id, auth, question_id) is None:
         return None
     try:
         note, created = WorkingGroup(pk=group_id).add_note(

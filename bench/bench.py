@@ -207,6 +207,24 @@ def capacity_rows(stack):
     )
     record(f"{label}: note-save rate / trivial view rate", ratio, "x", 0.3, lower_is_better=False)
     record(f"{label}: notes still waiting for their vectors after the ramp", waiting, "notes", None)
+    # What each request cost the machine at normal priority (every process but
+    # the niced drafting worker, the load generator's share included, the
+    # polling boards' own cost taken out), at the highest passing rate: how far
+    # the CPU alone lets the ratio go.
+    cpu = {}
+    for kind, rate in (("floor", found["floor"]), ("save", found["saves"])):
+        passing = [s for s in found[f"{kind}_steps"] if s["rate"] == rate and s["errors"] == 0]
+        cpu[kind] = passing[-1]["cpu_ms"] if passing else None
+    if cpu["floor"] and cpu["save"]:
+        record(f"{label}: machine CPU per trivial request", cpu["floor"], "ms", None)
+        record(
+            f"{label}: machine CPU per note save (its board's next poll included)",
+            cpu["save"],
+            "ms",
+            None,
+        )
+        ceiling = cpu["floor"] / cpu["save"]
+        record(f"{label}: the ratio the CPU alone would allow", ceiling, "x", None)
     if found["polls_during_saves_p99"] is not None:
         record(
             f"{label}: the boards' polls at that save rate, p99",

@@ -32,6 +32,7 @@ tokens ride in explicit headers, not per-client cookie jars.
 
 import asyncio
 import contextlib
+import os
 import random
 import time
 from dataclasses import dataclass, field
@@ -240,10 +241,29 @@ def health_request(http, boards):
     return make
 
 
-async def ramp(http, make_request, rates, seconds, limit_ms, log, pollers=None):
+def cpu_seconds() -> tuple[float, float]:
+    """CPU-seconds the whole machine has spent busy so far (/proc/stat): at
+    normal priority (the web, PostgreSQL, Redis, this load generator) and
+    niced (the drafting worker, whose embeddings wait while the machine is
+    busy: synthesis/pending.py)."""
+    with open("/proc/stat") as stat:
+        user, nice, system, _idle, _iowait, irq, softirq = map(int, stat.readline().split()[1:8])
+    tick = os.sysconf("SC_CLK_TCK")
+    return (user + system + irq + softirq) / tick, nice / tick
+
+
+async def background_cpu(seconds) -> float:
+    """Busy CPU-seconds per second at normal priority while only the boards poll."""
+    (start, _), began = cpu_seconds(), time.perf_counter()
+    await asyncio.sleep(seconds)
+    return (cpu_seconds()[0] - start) / (time.perf_counter() - began)
+
+
+async def ramp(http, make_request, rates, seconds, limit_ms, log, pollers=None, background=0.0):
     """Offer each rate in turn; stop at the first that fails. Returns the
     highest passing rate (0 if none) and every step's figures, with the
-    boards' polls of each step when `pollers` are given."""
+    boards' polls of each step when `pollers` are given, and the machine's
+    CPU per request over the `background` the polling boards cost alone."""
     # Each gunicorn worker's first requests of a kind fill its caches
     # (templates, the form's field classes): not part of any step.
     await offered(http, make_request, rates[0], 2)
@@ -256,10 +276,22 @@ async def ramp(http, make_request, rates, seconds, limit_ms, log, pollers=None):
             await asyncio.sleep(1)  # the queue drains between steps
             if pollers:
                 pollers.take()
+            began, (normal, niced) = time.perf_counter(), cpu_seconds()
             samples = await offered(http, make_request, rate, seconds)
+            wall = time.perf_counter() - began
+            now_normal, now_niced = cpu_seconds()
+            normal, niced = now_normal - normal, now_niced - niced
             p99 = samples.p99()
             passed = samples.errors == 0 and p99 <= limit_ms
-            step = {"rate": rate, "p99": round(p99, 1), "errors": samples.errors}
+            count = len(samples.latencies_ms) or 1
+            step = {
+                "rate": rate,
+                "p99": round(p99, 1),
+                "errors": samples.errors,
+                "cpu_share": round((normal + niced) / wall / os.cpu_count(), 2),
+                "niced_share": round(niced / wall / os.cpu_count(), 2),
+                "cpu_ms": round((normal - background * wall) / count * 1000, 2),
+            }
             polls = ""
             if pollers:
                 latencies, errors = pollers.take()
@@ -267,7 +299,11 @@ async def ramp(http, make_request, rates, seconds, limit_ms, log, pollers=None):
                 step["poll_errors"] = errors
                 polls = f"  polls p99 {step['polls_p99']} ms, errors {errors}"
             steps.append(step)
-            log(f"      {rate:>6.0f}/s  p99 {p99:8.1f} ms  errors {samples.errors}{polls}")
+            log(
+                f"      {rate:>6.0f}/s  p99 {p99:8.1f} ms  errors {samples.errors}"
+                f"  cpu {step['cpu_share']:.0%} (niced {step['niced_share']:.0%}),"
+                f" {step['cpu_ms']:.1f} ms a request{polls}"
+            )
             if passed:
                 break
         if not passed:
@@ -296,13 +332,21 @@ async def _run(base, opened, poll_s, log):
         pollers = Pollers(http, poll_s)
         pollers.open(opened, BOARDS)
         await asyncio.sleep(poll_s + 1)  # every board has polled once
+        background = await background_cpu(2 * poll_s)
+        log(f"    {BOARDS} boards polling alone: cpu {background / os.cpu_count():.0%}")
         pollers.take()
         # The trivial view first: the notes the saves leave waiting for their
         # vectors are embedded once the machine is no longer busy, which must
         # not weigh on the floor the saves are compared with.
         log(f"    the trivial view, {BOARDS} boards polling every {poll_s} s:")
         floor, floor_steps = await ramp(
-            http, health_request(http, opened), rates(20, 1.4, 3000), 5, SAVE_P99_MS, log
+            http,
+            health_request(http, opened),
+            rates(20, 1.4, 3000),
+            5,
+            SAVE_P99_MS,
+            log,
+            background=background,
         )
         log("    note saves, the same boards polling:")
         saves, save_steps = await ramp(
@@ -313,6 +357,7 @@ async def _run(base, opened, poll_s, log):
             SAVE_P99_MS,
             log,
             pollers=pollers,
+            background=background,
         )
         # The polls while the highest passing rate of saves was offered (the
         # failing steps after it overload the server by design).
