@@ -76,11 +76,11 @@ def token_for(user, group_id: int, session_key: str) -> str:
     # The session auth hash (an HMAC of the password hash) lets a note's save
     # (atelier/board_save.py) refuse a token issued before a password change,
     # as Django's session check does.
-    return signing.dumps(
-        [user.pk, group_id, _digest(session_key), auth_digest(user.password)],
-        salt=SALT,
-        compress=False,
-    )
+    return _sign(user.pk, group_id, session_key, auth_digest(user.password))
+
+
+def _sign(user_id: int, group_id: int, session_key: str, auth: str) -> str:
+    return signing.dumps([user_id, group_id, _digest(session_key), auth], salt=SALT, compress=False)
 
 
 def read_token(value: str, request) -> tuple[int, int, str] | None:
@@ -140,28 +140,25 @@ def _answer(request) -> HttpResponse | None:
         return response
     if "lecture" in request.GET:
         return None  # a board opened to read: the view leaves out the buttons
-    password = animator_password(request, user_id, group_id, auth)
-    if password is None:
+    if not animator_checks(request, user_id, group_id, auth):
         return None
     # As the view: the cursor is taken before the notes are read.
     now = timezone.now()
     notes = WorkingGroup(pk=group_id).changes_since(since)
     response = rendered(request, lambda: render_notes(notes, can_write=True))
     add_never_cache_headers(response)
-    user = get_user_model()(pk=user_id, password=password)
     response["X-Board-Cursor"] = now.isoformat()
-    response["X-Board-Token"] = token_for(
-        user, group_id, request.COOKIES[settings.SESSION_COOKIE_NAME]
-    )
+    # The same claims, signed afresh: the checks just found them all true.
+    session_key = request.COOKIES[settings.SESSION_COOKIE_NAME]
+    response["X-Board-Token"] = _sign(user_id, group_id, session_key, auth)
     return response
 
 
-def animator_password(request, user_id, group_id, auth, question_id=None) -> str | None:
+def animator_checks(request, user_id, group_id, auth, question_id=None) -> bool:
     """The checks the views make for one of a group's animators, in one
     query: the session is alive, the user active and one of the group's
     animators (and `question_id`, if given, a question of the group's round),
-    with the password the token was issued under. The stored password hash
-    when all hold, else None."""
+    with the password the token was issued under."""
     params = [
         group_id,
         user_id,
@@ -174,9 +171,7 @@ def animator_password(request, user_id, group_id, auth, question_id=None) -> str
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         found = cursor.fetchone()
-    if found and constant_time_compare(auth_digest(found[0]), auth):
-        return found[0]
-    return None
+    return found is not None and constant_time_compare(auth_digest(found[0]), auth)
 
 
 @functools.cache

@@ -67,7 +67,7 @@ def _save(request) -> HttpResponse | None:
     if not (question_id.isdecimal() and len(question_id) < 19) or not form.is_valid():
         return None
     question_id = int(question_id)
-    if board_poll.animator_password(request, user_id, group_id, auth, question_id) is None:
+    if not board_poll.animator_checks(request, user_id, group_id, auth, question_id):
         return None
     try:
         note, created = WorkingGroup(pk=group_id).add_note(

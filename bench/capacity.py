@@ -246,10 +246,12 @@ def cpu_seconds() -> tuple[float, float]:
     normal priority (the web, PostgreSQL, Redis, this load generator) and
     niced (the drafting worker, whose embeddings wait while the machine is
     busy: synthesis/pending.py)."""
+    from synthesis.embeddings import cpu_ticks
+
     with open("/proc/stat") as stat:
-        user, nice, system, _idle, _iowait, irq, softirq = map(int, stat.readline().split()[1:8])
+        normal, niced, _ = cpu_ticks(stat.read())
     tick = os.sysconf("SC_CLK_TCK")
-    return (user + system + irq + softirq) / tick, nice / tick
+    return normal / tick, niced / tick
 
 
 async def background_cpu(seconds) -> float:

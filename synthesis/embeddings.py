@@ -197,22 +197,24 @@ def busy() -> bool:
 
 def normal_share(before: str, after: str) -> float:
     """The share of CPU time spent by processes of normal priority between two
-    readings of /proc/stat: user, system, irq and softirq over all time. Niced
-    processes (the drafting worker itself, at nice 10) have their own column,
-    and so do idle and iowait; guest and guest_nice are already counted in
-    user and nice, so they are left out of the total."""
+    readings of /proc/stat (`cpu_ticks`)."""
+    (normal_a, _, total_a), (normal_b, _, total_b) = cpu_ticks(before), cpu_ticks(after)
+    total = total_b - total_a
+    return (normal_b - normal_a) / total if total > 0 else 0.0
 
-    def columns(stat: str) -> list[int]:
-        line = next(line for line in stat.splitlines() if line.startswith("cpu "))
-        values = [int(value) for value in line.split()[1:9]]
-        return values + [0] * (8 - len(values))  # old kernels lack steal
 
-    spent = [b - a for a, b in zip(columns(before), columns(after), strict=True)]
-    total = sum(spent)
-    if total <= 0:
-        return 0.0
-    user, _nice, system, _idle, _iowait, irq, softirq, _steal = spent
-    return (user + system + irq + softirq) / total
+def cpu_ticks(stat: str) -> tuple[int, int, int]:
+    """(normal priority, niced, all) clock ticks the machine has spent, from
+    the text of /proc/stat: normal is user, system, irq and softirq; niced
+    processes (the drafting worker, at nice 10) have their own column, and
+    so do idle and iowait; guest and guest_nice are already counted in user
+    and nice, so they are left out of the total. The capacity bench reads
+    the same columns (bench/capacity.py)."""
+    line = next(line for line in stat.splitlines() if line.startswith("cpu "))
+    values = [int(value) for value in line.split()[1:9]]
+    values += [0] * (8 - len(values))  # old kernels lack steal
+    user, nice, system, _idle, _iowait, irq, softirq, _steal = values
+    return user + system + irq + softirq, nice, sum(values)
 
 
 def backfill(notes, *, backend: Backend | None = None, chunk: int = 1000, on_chunk=None):
