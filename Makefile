@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install install-test run test lint format check-deploy browser system-deps bench faults messages clean
+.PHONY: help install install-test run test lint format check-deploy browser system-deps bench bench-split faults messages clean
 
 help:
 	@echo "make run    — install, migrate, load the demo and serve on http://$(HOST):$(PORT)"
@@ -93,6 +93,11 @@ $(VENV)/.installed-bench: $(VENV)/.installed pyproject.toml
 # atelier_bench) and Redis (database 7), gunicorn and a Celery worker on loopback.
 bench: install $(VENV)/.installed-bench system-deps
 	$(PY) bench/bench.py
+
+# Where a save's and a poll's CPU goes, process by process, and the client's
+# latency beside the server's (bench/split.py, scratch database atelier_split).
+bench-split: install $(VENV)/.installed-bench system-deps
+	$(PY) bench/split.py
 
 # Faults F1, F2, F5, F7, F12 of RELIABILITY.md against a real gunicorn, a
 # Celery worker, a private PostgreSQL cluster and a private Redis (~3 min).

@@ -8,7 +8,8 @@ time; 300 open boards make it 100 times a second, most of a core before any
 note is saved. So every full answer of `board_views.board_changes` (and the
 board page) carries a signed token naming the user, the group and the
 session, and this middleware, placed before the session and auth ones,
-answers 204 from one indexed query when the token is good and no note of the
+answers 204 from one indexed query (without Django's health check before it,
+`unchecked`) when the token is good and no note of the
 group changed after the poll's `since`. Anything else — no token, a stale or
 forged one, another session's cookie, a change — goes on to the view, which
 checks the rights as every view does.
@@ -31,10 +32,11 @@ cursor and token stay the same while a board is quiet) for ten minutes.
 
 When something changed, each save on a board makes its group's next polls
 full answers. For one of the group's animators (the board's usual reader)
-those are answered here too, from three more queries: one checks what the
-view's checks decide (the session row alive, the account active, still an
-animator of the group, the password unchanged since the token: the same
-query as a quick save, board_save.py), then the view's own two
+those are answered here too, from three queries: the first asks, in the same
+statement, whether a note changed and whether the checks the views make
+still hold (the session row alive, the account active, still an animator of
+the group, the password unchanged since the token: the condition a quick
+save inserts under, board_save.py), then the view's own two
 (`changes_since`, the notes and their themes). A coordinator, a fellow
 animator reading the board, a board opened to read (`lecture`) or a right
 withdrawn go to the view.
@@ -49,12 +51,11 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
 from django.core import signing
-from django.db import connection
-from django.db.models import Max
+from django.db import DatabaseError, connection
 from django.http import HttpResponse
 from django.utils import timezone, translation
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
-from django.utils.crypto import constant_time_compare
+from django.utils.crypto import constant_time_compare, salted_hmac
 
 from .models import Contribution, Question, WorkingGroup
 from .templatetags.board_notes import render_notes
@@ -73,9 +74,8 @@ def token(request, group) -> str:
 
 
 def token_for(user, group_id: int, session_key: str) -> str:
-    # The session auth hash (an HMAC of the password hash) lets a note's save
-    # (atelier/board_save.py) refuse a token issued before a password change,
-    # as Django's session check does.
+    # The digest of the password hash lets the quick paths refuse a token
+    # issued before a password change, as Django's session check does.
     return _sign(user.pk, group_id, session_key, auth_digest(user.password))
 
 
@@ -84,7 +84,7 @@ def _sign(user_id: int, group_id: int, session_key: str, auth: str) -> str:
 
 
 def read_token(value: str, request) -> tuple[int, int, str] | None:
-    """(user id, group id, session auth digest) of a good token sent with this
+    """(user id, group id, password digest) of a good token sent with this
     request's session cookie; None for a stale, forged or borrowed one."""
     try:
         user_id, group_id, session, password = signing.loads(
@@ -99,8 +99,14 @@ def read_token(value: str, request) -> tuple[int, int, str] | None:
 
 
 def auth_digest(password: str) -> str:
-    """Of the user's session auth hash, computed from the stored password hash."""
-    return _digest(get_user_model()(password=password).get_session_auth_hash())
+    """Of the stored password hash and a secret derived from the site's key:
+    the database computes the same (`_PASSWORD_SQL`), so the rights check
+    stays one statement. A changed password changes it."""
+    return _digest(password + _pepper())
+
+
+def _pepper() -> str:
+    return salted_hmac(SALT, "password digest", algorithm="sha256").hexdigest()
 
 
 def _digest(secret: str) -> str:
@@ -108,10 +114,32 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()[:16]
 
 
+class Unavailable(Exception):
+    """The database refused a quick path's statement: the view takes over."""
+
+
+def unchecked(run):
+    """`run()`'s queries without Django's per-request health check (a
+    `SELECT 1` before the first query, one more round trip on every poll and
+    save): if the connection broke, the statement fails here instead, the
+    connection is closed, and the request goes on to the view, which opens a
+    new one. Exactly-once holds either way: a note whose insert did commit is
+    found by its client UUID."""
+    connection.health_check_done = True
+    try:
+        return run()
+    except DatabaseError as error:
+        connection.close()
+        raise Unavailable from error
+
+
 def quiet_board_middleware(get_response):
     def middleware(request):
         if request.method == "GET":
-            response = _answer(request)
+            try:
+                response = _answer(request)
+            except Unavailable:
+                response = None
             if response is not None:
                 return response
         return get_response(request)
@@ -121,8 +149,8 @@ def quiet_board_middleware(get_response):
 
 def _answer(request) -> HttpResponse | None:
     """204 for a quiet board; the changes for one of the group's animators
-    (four queries: the latest change, the rights, the notes, their themes);
-    None for anything else, which the view answers."""
+    (three queries: the change and the rights together, the notes, their
+    themes); None for anything else, which the view answers."""
     match = PATH.fullmatch(request.path_info)
     if match is None or "jeton" not in request.GET:
         return None
@@ -133,18 +161,16 @@ def _answer(request) -> HttpResponse | None:
     if since is None:
         return None
     user_id, group_id, auth = claims
-    latest = Contribution.objects.filter(group_id=group_id).aggregate(latest=Max("updated_at"))
-    if latest["latest"] is None or latest["latest"] <= since:
+    state = unchecked(lambda: _changed_and_allowed(request, user_id, group_id, auth, since))
+    if state is None:
         response = HttpResponse(status=204)
         response["Cache-Control"] = "no-store"
         return response
-    if "lecture" in request.GET:
-        return None  # a board opened to read: the view leaves out the buttons
-    if not animator_checks(request, user_id, group_id, auth):
-        return None
+    if not state or "lecture" in request.GET:
+        return None  # the view refuses, or leaves out the buttons for a reader
     # As the view: the cursor is taken before the notes are read.
     now = timezone.now()
-    notes = WorkingGroup(pk=group_id).changes_since(since)
+    notes = unchecked(lambda: list(WorkingGroup(pk=group_id).changes_since(since)))
     response = rendered(request, lambda: render_notes(notes, can_write=True))
     add_never_cache_headers(response)
     response["X-Board-Cursor"] = now.isoformat()
@@ -154,38 +180,62 @@ def _answer(request) -> HttpResponse | None:
     return response
 
 
-def animator_checks(request, user_id, group_id, auth, question_id=None) -> bool:
-    """The checks the views make for one of a group's animators, in one
-    query: the session is alive, the user active and one of the group's
-    animators (and `question_id`, if given, a question of the group's round),
-    with the password the token was issued under."""
+def _changed_and_allowed(request, user_id, group_id, auth, since) -> bool | None:
+    """None when no note of the group changed after `since` (the view's own
+    test: `WorkingGroup.changes_since`); else whether the token's holder is
+    still one of the group's animators. One statement."""
+    rights, params = animator_rights(request, user_id, group_id, auth)
+    notes = connection.ops.quote_name(Contribution._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT CASE WHEN EXISTS (SELECT 1 FROM {notes}"  # noqa: S608 (names from the models, values as parameters)
+            f" WHERE group_id = %s AND updated_at > %s) THEN {rights} END",
+            [group_id, connection.ops.adapt_datetimefield_value(since), *params],
+        )
+        (state,) = cursor.fetchone()
+    return None if state is None else bool(state)
+
+
+def animator_rights(request, user_id, group_id, auth, question_id=None) -> tuple[str, list]:
+    """The checks the views make for one of a group's animators, as an SQL
+    condition and its parameters: the session is alive, the user active and
+    one of the group's animators (and `question_id`, if given, a question of
+    the group's round), with the password the token was issued under."""
     params = [
         group_id,
         user_id,
+        _pepper(),
+        auth,
         request.COOKIES[settings.SESSION_COOKIE_NAME],
         connection.ops.adapt_datetimefield_value(timezone.now()),
     ]
-    sql = _rights_sql(question_id is not None)
     if question_id is not None:
         params.append(question_id)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        found = cursor.fetchone()
-    return found is not None and constant_time_compare(auth_digest(found[0]), auth)
+    return _rights_sql(connection.vendor, question_id is not None), params
+
+
+# The password digest of `auth_digest`, in each database's words (SQLite's
+# SHA256 is the function Django's backend registers).
+_PASSWORD_SQL = {
+    "postgresql": "left(encode(sha256(convert_to(u.password || %s, 'UTF8')), 'hex'), 16) = %s",
+    "sqlite": "substr(SHA256(u.password || %s), 1, 16) = %s",
+}
 
 
 @functools.cache
-def _rights_sql(with_question: bool) -> str:
+def _rights_sql(vendor: str, with_question: bool) -> str:
     """Written out, not built by the ORM: on every quick save and changed
     poll, building this query took 1.1 ms, running it 0.2 (bench/misses.md).
-    Plain SQL that PostgreSQL and SQLite both read."""
+    A condition, so that a save inserts its note in the same statement
+    (`Contribution.insert_once`)."""
     name = connection.ops.quote_name
     animates = name(WorkingGroup.animators.through._meta.db_table)
     users = name(get_user_model()._meta.db_table)
     sessions = name(Session._meta.db_table)
     sql = (
-        f"SELECT u.password FROM {animates} a JOIN {users} u ON u.id = a.user_id"  # noqa: S608 (names from the models, values as parameters)
+        f"EXISTS (SELECT 1 FROM {animates} a JOIN {users} u ON u.id = a.user_id"  # noqa: S608 (names from the models, values as parameters)
         " WHERE a.workinggroup_id = %s AND a.user_id = %s AND u.is_active"
+        f" AND {_PASSWORD_SQL[vendor]}"
         f" AND EXISTS (SELECT 1 FROM {sessions} s"
         " WHERE s.session_key = %s AND s.expire_date > %s)"
     )
@@ -196,7 +246,7 @@ def _rights_sql(with_question: bool) -> str:
             f" AND EXISTS (SELECT 1 FROM {groups} g JOIN {questions} q ON q.round_id = g.round_id"  # noqa: S608
             " WHERE g.id = a.workinggroup_id AND q.id = %s)"
         )
-    return sql
+    return sql + ")"
 
 
 def rendered(request, html, status=200) -> HttpResponse:

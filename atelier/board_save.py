@@ -7,16 +7,20 @@ rights, the form's question lookup and a template, a save ran five statements
 and most of its time in Django's machinery. Here, placed before the session
 and auth middlewares like the quiet poll (board_poll.py), the common case —
 an animator saving a valid new note on their own group, with the token the
-board page gave them — costs two statements: one that checks everything the
-view's checks decide (the session still exists and has not expired, the user
-is active, still animates the group, has not changed password since the
-token was issued, and the question belongs to the group's round) and the
-`INSERT … ON CONFLICT DO NOTHING RETURNING` every save uses (`add_note`).
+board page gave them — costs one statement: the `INSERT … ON CONFLICT DO
+NOTHING RETURNING` every save uses (`add_note`), made an `INSERT … SELECT`
+whose WHERE checks everything the view's checks decide (the session still
+exists and has not expired, the user is active, still animates the group,
+has not changed password since the token was issued, and the question
+belongs to the group's round). Without Django's per-request health check
+(`board_poll.unchecked`): if the connection broke, the statement fails and
+the view, on a new connection, takes the note.
 
 Anything else goes on to the view, which is the reference and says why in
 French: no token or a stale, forged or borrowed one, another origin, a
 coordinator, a form error, a refused right, and a note already stored (a
-retry, a double click: the view answers with the stored row). So this path
+retry, a double click: the view answers with the stored row). The statement
+inserts nothing in both of the last cases, and the view tells them apart. So this path
 can only ever answer 201 for a note it has just inserted, once.
 
 The token stands in for the CSRF token: it is signed with the site's key,
@@ -33,7 +37,7 @@ from django.http import HttpResponse
 
 from . import board_poll
 from .forms import NewNoteFields
-from .models import Question, UUIDReused, WorkingGroup
+from .models import Question, WorkingGroup
 from .templatetags.board_notes import render_notes
 
 # Matched whole, in ASCII digits: exactly the URLs the view's route takes.
@@ -67,18 +71,20 @@ def _save(request) -> HttpResponse | None:
     if not (question_id.isdecimal() and len(question_id) < 19) or not form.is_valid():
         return None
     question_id = int(question_id)
-    if not board_poll.animator_checks(request, user_id, group_id, auth, question_id):
-        return None
+    rights = board_poll.animator_rights(request, user_id, group_id, auth, question_id)
     try:
-        note, created = WorkingGroup(pk=group_id).add_note(
-            author=get_user_model()(pk=user_id),
-            question=Question(pk=question_id),
-            **form.cleaned_data,
+        note, _created = board_poll.unchecked(
+            lambda: WorkingGroup(pk=group_id).add_note(
+                author=get_user_model()(pk=user_id),
+                question=Question(pk=question_id),
+                only_if=rights,
+                **form.cleaned_data,
+            )
         )
-    except UUIDReused:
-        return None  # the view says so, in French
-    if not created:
-        return None  # stored before: the view answers with the stored row
+    except board_poll.Unavailable:
+        return None
+    if note is None:
+        return None  # refused, or stored before: the view says which, in French
     note.theme_names = []  # a new note has no themes: no query to find none
     return board_poll.rendered(request, lambda: render_notes([note], can_write=True), 201)
 

@@ -49,7 +49,7 @@ MIDDLEWARE = [
     "atelier.lib.headers.permissions_policy_middleware",
     # Before sessions and auth: a quiet board's poll answered from one query.
     "atelier.board_poll.quiet_board_middleware",
-    # And an animator's new note, stored from two statements (board_save.py).
+    # And an animator's new note, stored from one statement (board_save.py).
     "atelier.board_save.quick_save_middleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
