@@ -170,7 +170,7 @@ def _answer(request) -> HttpResponse | None:
         return None  # the view refuses, or leaves out the buttons for a reader
     # As the view: the cursor is taken before the notes are read.
     now = timezone.now()
-    notes = unchecked(lambda: list(WorkingGroup(pk=group_id).changes_since(since)))
+    notes = unchecked(lambda: WorkingGroup(pk=group_id).changes_since(since))
     response = rendered(request, lambda: render_notes(notes, can_write=True))
     add_never_cache_headers(response)
     response["X-Board-Cursor"] = now.isoformat()

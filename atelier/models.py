@@ -6,6 +6,7 @@ behaviour (`WorkingGroup.add_note`, `Contribution.edit`) beside them."""
 
 import functools
 import uuid
+from collections import defaultdict
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
@@ -546,14 +547,25 @@ class WorkingGroup(models.Model):
             raise UUIDReused
         return note, False
 
-    def changes_since(self, since):
-        """Notes of this group changed after `since`, deleted ones included."""
-        return (
-            self.contributions.filter(updated_at__gt=since)
-            .select_related("speaker_actor_type")
-            .prefetch_related("themes")
-            .board_order()
-        )
+    def changes_since(self, since) -> list["Contribution"]:
+        """Notes of this group changed after `since`, deleted ones included, in
+        board order, each with its speaker's name (`note.speaker_name`) and its
+        themes' names (`note.theme_names`), from two statements written out:
+        every open board asks this every few seconds, and the ORM took longer
+        to build the two queries than the database to run them."""
+        notes_sql, themes_sql = _changes_sql(connection.vendor)
+        params = [self.pk, connection.ops.adapt_datetimefield_value(since)]
+        notes = list(Contribution.objects.raw(notes_sql, params))
+        if not notes:
+            return notes
+        names = defaultdict(list)
+        with connection.cursor() as cursor:
+            cursor.execute(themes_sql, params)
+            for note_id, name in cursor.fetchall():
+                names[note_id].append(name)
+        for note in notes:
+            note.theme_names = names[note.pk]
+        return notes
 
 
 @functools.cache
@@ -579,6 +591,27 @@ def _insert_sql(vendor: str) -> str:
     return (
         f"INSERT INTO {table} ({columns}) SELECT {values} WHERE {{condition}}"  # noqa: S608 (names from the model, values as parameters)
         f" ON CONFLICT DO NOTHING RETURNING {key}"
+    )
+
+
+@functools.cache
+def _changes_sql(vendor: str) -> tuple[str, str]:
+    """`WorkingGroup.changes_since`'s two statements: the notes in board order
+    (`ContributionQuerySet.board_order`) with their speaker's name, and the
+    names of their themes in the themes' order."""
+    name = connection.ops.quote_name
+    notes = name(Contribution._meta.db_table)
+    columns = ", ".join(f"n.{name(f.column)}" for f in Contribution._meta.concrete_fields)
+    speakers = name(ActorType._meta.db_table)
+    tags = name(Contribution.themes.through._meta.db_table)
+    themes = name(Theme._meta.db_table)
+    changed = "n.group_id = %s AND n.updated_at > %s"
+    return (
+        f"SELECT {columns}, s.name AS speaker_name FROM {notes} n"  # noqa: S608 (names from the models, values as parameters)
+        f" LEFT JOIN {speakers} s ON s.id = n.speaker_actor_type_id WHERE {changed}"
+        " ORDER BY n.position ASC NULLS LAST, n.created_at, n.id",
+        f"SELECT t.contribution_id, m.name FROM {tags} t JOIN {themes} m ON m.id = t.theme_id"  # noqa: S608
+        f" JOIN {notes} n ON n.id = t.contribution_id WHERE {changed} ORDER BY m.name",
     )
 
 

@@ -112,6 +112,35 @@ def test_every_change_a_board_shows_ends_the_quiet_answer(poll, world, change):
     assert response.content.strip() == ask(since, jeton=None).content.strip()
 
 
+def _shown(html, pk):
+    return re.search(rf'<li id="note-{pk}".*?</li>\n', html, re.S)[0]
+
+
+def test_changed_notes_read_in_the_poll_as_on_the_board_page(poll, world):
+    """The poll's notes come from SQL written out (`changes_since`): a quote
+    with its speaker, a note with two themes, a moved note, in board order,
+    each exactly as the board page shows it."""
+    ask, client, group, token = poll
+    since = timezone.now()
+    speaker = f.ActorTypeFactory(name="Habitant·e")
+    quote = f.ContributionFactory(
+        group=group, question=world.a.question, kind=Kind.QUOTE, speaker_actor_type=speaker
+    )
+    tagged = f.ContributionFactory(group=group, question=world.a.question)
+    tagged.themes.add(world.theme, f.ThemeFactory(name="Accès aux droits"))
+    tagged.touch()
+    quote.move(1)  # below `tagged`: a position, set on both
+    html = ask(since).content.decode()
+    page = client.get(f"/groupes/{group.pk}/").content.decode()
+    for note in (quote, tagged):
+        assert _shown(html, note.pk) == _shown(page, note.pk)
+    assert "Habitant·e" in _shown(html, quote.pk)
+    assert "Accès aux droits" in _shown(html, tagged.pk)
+    order = [int(pk) for pk in re.findall(r'<li id="note-(\d+)"', html)]
+    on_page = [pk for pk in map(int, re.findall(r'<li id="note-(\d+)"', page)) if pk in order]
+    assert order == on_page and order.index(tagged.pk) < order.index(quote.pk)
+
+
 def test_a_token_for_one_group_is_no_use_on_another(poll, world):
     ask, client, group, token = poll
     other = world.b.groups[0]  # the animator may not read it

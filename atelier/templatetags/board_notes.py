@@ -12,11 +12,13 @@ translations, three CSRF tokens and the markup. Here:
   (`atelier.rows`).
 """
 
+from functools import lru_cache
 from html import escape
 
 from django import template
+from django.urls import get_script_prefix
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 
 from atelier.models import Kind
 from atelier.rows import rendered, url_pattern
@@ -79,7 +81,7 @@ def board_note(context, note):
 
 def render_notes(notes, *, can_write, moved=None, direction=None) -> SafeString:
     notes = list(notes)
-    words = _Words(can_write)
+    words = _words(can_write, get_language(), get_script_prefix())
     focus = {(moved, direction): " autofocus"}
     return mark_safe("".join(_note(note, words, focus) for note in notes))  # noqa: S308
 
@@ -121,7 +123,9 @@ def _note(note, words, focus):
 def _speaker(note):
     if note.speaker_actor_type_id is None:
         return ""
-    return f'<span class="speaker">{escape(note.speaker_actor_type.name)}</span>'
+    # A board's poll reads the name with the note (`changes_since`).
+    name = getattr(note, "speaker_name", None) or note.speaker_actor_type.name
+    return f'<span class="speaker">{escape(name)}</span>'
 
 
 def _themes(note):
@@ -137,6 +141,14 @@ def _stamp(moment):
     """Django's `U.u` date format (seconds.microseconds since the epoch): the
     board script compares them to keep the newest copy of a note."""
     return f"{int(moment.timestamp())}.{moment.microsecond:06d}"
+
+
+@lru_cache(maxsize=64)
+def _words(can_write, language, script_prefix):
+    """Built once per language and URL prefix (each poll and save renders a
+    few notes: reversing three URLs and translating every label took longer
+    than the notes themselves)."""
+    return _Words(can_write)
 
 
 class _Words:
