@@ -5,8 +5,8 @@ Why one module past ~400 lines: Django's models of one app, with their
 behaviour (`WorkingGroup.add_note`, `Contribution.edit`) beside them."""
 
 import functools
+import json
 import uuid
-from collections import defaultdict
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
@@ -550,21 +550,14 @@ class WorkingGroup(models.Model):
     def changes_since(self, since) -> list["Contribution"]:
         """Notes of this group changed after `since`, deleted ones included, in
         board order, each with its speaker's name (`note.speaker_name`) and its
-        themes' names (`note.theme_names`), from two statements written out:
+        themes' names (`note.theme_names`), from one statement written out:
         every open board asks this every few seconds, and the ORM took longer
-        to build the two queries than the database to run them."""
-        notes_sql, themes_sql = _changes_sql(connection.vendor)
+        to build its two queries than the database to run them."""
         params = [self.pk, connection.ops.adapt_datetimefield_value(since)]
-        notes = list(Contribution.objects.raw(notes_sql, params))
-        if not notes:
-            return notes
-        names = defaultdict(list)
-        with connection.cursor() as cursor:
-            cursor.execute(themes_sql, params)
-            for note_id, name in cursor.fetchall():
-                names[note_id].append(name)
+        notes = list(Contribution.objects.raw(_changes_sql(connection.vendor), params))
         for note in notes:
-            note.theme_names = names[note.pk]
+            names = note.theme_names_json  # a list from psycopg, JSON text from SQLite
+            note.theme_names = json.loads(names) if isinstance(names, str) else names or []
         return notes
 
 
@@ -594,24 +587,33 @@ def _insert_sql(vendor: str) -> str:
     )
 
 
+# The names of a note's themes in their order, as a JSON array, in each
+# database's words (SQLite 3.40 has no ORDER BY inside an aggregate).
+_THEME_NAMES_SQL = {
+    "postgresql": "(SELECT json_agg(m.name ORDER BY m.name) FROM {tags} t"
+    " JOIN {themes} m ON m.id = t.theme_id WHERE t.contribution_id = n.id)",
+    "sqlite": "(SELECT json_group_array(name) FROM (SELECT m.name FROM {tags} t"
+    " JOIN {themes} m ON m.id = t.theme_id WHERE t.contribution_id = n.id ORDER BY m.name))",
+}
+
+
 @functools.cache
-def _changes_sql(vendor: str) -> tuple[str, str]:
-    """`WorkingGroup.changes_since`'s two statements: the notes in board order
-    (`ContributionQuerySet.board_order`) with their speaker's name, and the
-    names of their themes in the themes' order."""
+def _changes_sql(vendor: str) -> str:
+    """`WorkingGroup.changes_since`'s statement: the notes in board order
+    (`ContributionQuerySet.board_order`), with their speaker's name and their
+    themes' names in the themes' order."""
     name = connection.ops.quote_name
-    notes = name(Contribution._meta.db_table)
     columns = ", ".join(f"n.{name(f.column)}" for f in Contribution._meta.concrete_fields)
-    speakers = name(ActorType._meta.db_table)
-    tags = name(Contribution.themes.through._meta.db_table)
-    themes = name(Theme._meta.db_table)
-    changed = "n.group_id = %s AND n.updated_at > %s"
+    theme_names = _THEME_NAMES_SQL[vendor].format(
+        tags=name(Contribution.themes.through._meta.db_table),
+        themes=name(Theme._meta.db_table),
+    )
     return (
-        f"SELECT {columns}, s.name AS speaker_name FROM {notes} n"  # noqa: S608 (names from the models, values as parameters)
-        f" LEFT JOIN {speakers} s ON s.id = n.speaker_actor_type_id WHERE {changed}"
-        " ORDER BY n.position ASC NULLS LAST, n.created_at, n.id",
-        f"SELECT t.contribution_id, m.name FROM {tags} t JOIN {themes} m ON m.id = t.theme_id"  # noqa: S608
-        f" JOIN {notes} n ON n.id = t.contribution_id WHERE {changed} ORDER BY m.name",
+        f"SELECT {columns}, s.name AS speaker_name, {theme_names} AS theme_names_json"  # noqa: S608 (names from the models, values as parameters)
+        f" FROM {name(Contribution._meta.db_table)} n"
+        f" LEFT JOIN {name(ActorType._meta.db_table)} s ON s.id = n.speaker_actor_type_id"
+        " WHERE n.group_id = %s AND n.updated_at > %s"
+        " ORDER BY n.position ASC NULLS LAST, n.created_at, n.id"
     )
 
 
