@@ -32,18 +32,20 @@ cursor and token stay the same while a board is quiet) for ten minutes.
 
 When something changed, each save on a board makes its group's next polls
 full answers. For one of the group's animators (the board's usual reader)
-those are answered here too, from three queries: the first asks, in the same
+those are answered here too, from two queries: the first asks, in the same
 statement, whether a note changed and whether the checks the views make
 still hold (the session row alive, the account active, still an animator of
 the group, the password unchanged since the token: the condition a quick
-save inserts under, board_save.py), then the view's own two
-(`changes_since`, the notes and their themes). A coordinator, a fellow
+save inserts under, board_save.py), then the view's own (`changes_since`,
+the notes with their speakers and themes). A coordinator, a fellow
 animator reading the board, a board opened to read (`lecture`) or a right
 withdrawn go to the view.
 """
 
+import contextlib
 import functools
 import hashlib
+import logging
 import re
 import time
 from datetime import UTC, datetime
@@ -52,7 +54,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
 from django.core import signing
-from django.db import DatabaseError, connection
+from django.db import Error, InterfaceError, OperationalError, connection
 from django.http import HttpResponse
 from django.utils import timezone, translation
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
@@ -60,6 +62,8 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 
 from .models import Contribution, Question, WorkingGroup
 from .templatetags.board_notes import render_notes
+
+logger = logging.getLogger(__name__)
 
 SALT = "atelier.board-poll"
 # A quiet board renews its token through one full answer this often.
@@ -88,7 +92,7 @@ def read_token(value: str, request) -> tuple[int, int, str] | None:
     """(user id, group id, password digest) of a good token sent with this
     request's session cookie; None for a stale, forged or borrowed one."""
     try:
-        (user_id, group_id, session, password), issued = _verified(value)
+        (user_id, group_id, session, password), issued = _verified(value, settings.SECRET_KEY)
     except (signing.BadSignature, ValueError, TypeError):
         return None
     if not 0 <= time.time() - issued <= TOKEN_SECONDS:
@@ -100,13 +104,14 @@ def read_token(value: str, request) -> tuple[int, int, str] | None:
 
 
 @functools.lru_cache(maxsize=4096)
-def _verified(value: str) -> tuple[list, int]:
+def _verified(value: str, secret_key: str) -> tuple[tuple, int]:
     """A token's claims and the time it was signed, its signature checked
-    once: a board sends the same token with every poll and save until a full
-    answer renews it. Raises BadSignature (not kept) for a forged one."""
-    claims = signing.loads(value, salt=SALT)
+    once per token and site key (a rotated key revokes at once): a board
+    sends the same token with every poll and save until a full answer renews
+    it. Raises BadSignature (not kept) for a forged one."""
+    claims = signing.loads(value, salt=SALT, key=secret_key)
     # signing.dumps's format, "payload:timestamp:signature" (the timestamp in base 62).
-    return claims, signing.b62_decode(value.rsplit(":", 2)[1])
+    return tuple(claims), signing.b62_decode(value.rsplit(":", 2)[1])
 
 
 def auth_digest(password: str) -> str:
@@ -144,8 +149,14 @@ def unchecked(run):
     connection.health_check_done = True
     try:
         return run()
-    except DatabaseError as error:
-        connection.close()
+    except Error as error:
+        # Logged: a statement the database refuses for another reason than a
+        # lost connection would otherwise send every save to the slow path
+        # without a word.
+        logger.warning("Quick path handed to the view: %r", error)
+        if isinstance(error, OperationalError | InterfaceError) and not connection.in_atomic_block:
+            with contextlib.suppress(Error):
+                connection.close()
         raise Unavailable from error
 
 
@@ -165,8 +176,8 @@ def quiet_board_middleware(get_response):
 
 def _answer(request) -> HttpResponse | None:
     """204 for a quiet board; the changes for one of the group's animators
-    (three queries: the change and the rights together, the notes, their
-    themes); None for anything else, which the view answers."""
+    (two queries: the change and the rights together, then the notes); None
+    for anything else, which the view answers."""
     match = PATH.fullmatch(request.path_info)
     if match is None or "jeton" not in request.GET:
         return None

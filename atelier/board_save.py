@@ -14,7 +14,8 @@ exists and has not expired, the user is active, still animates the group,
 has not changed password since the token was issued, and the question
 belongs to the group's round). Without Django's per-request health check
 (`board_poll.unchecked`): if the connection broke, the statement fails and
-the view, on a new connection, takes the note.
+the view, on a new connection, takes the note. (A quote's speaker is looked
+up by the form first, with the health check: one more statement, for quotes.)
 
 Anything else goes on to the view, which is the reference and says why in
 French: no token or a stale, forged or borrowed one, another origin, a

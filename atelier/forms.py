@@ -144,7 +144,11 @@ def speaker_field():
 
 class NewNoteFields(NoteFieldsMixin, forms.Form):
     """A new note without its question, which the caller checks against the
-    group's round (NoteForm here; one query with the rights in board_save)."""
+    group's round (NoteForm here; one query with the rights in board_save).
+
+    Its fields are shared by every quick save (`board_save._Shared`), not
+    copied: nothing may change a field of this class in place (a subclass's
+    `__init__` changes its own form's copy, as NoteForm does)."""
 
     client_uuid = forms.UUIDField(
         widget=forms.HiddenInput,

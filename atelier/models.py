@@ -6,6 +6,7 @@ behaviour (`WorkingGroup.add_note`, `Contribution.edit`) beside them."""
 
 import functools
 import json
+import re
 import uuid
 
 from django.conf import settings
@@ -553,7 +554,8 @@ class WorkingGroup(models.Model):
         themes' names (`note.theme_names`), from one statement written out:
         every open board asks this every few seconds, and the ORM took longer
         to build its two queries than the database to run them."""
-        params = [self.pk, connection.ops.adapt_datetimefield_value(since)]
+        updated_at = Contribution._meta.get_field("updated_at")
+        params = [self.pk, updated_at.get_db_prep_value(since, connection)]
         notes = list(Contribution.objects.raw(_changes_sql(connection.vendor), params))
         for note in notes:
             names = note.theme_names_json  # a list from psycopg, JSON text from SQLite
@@ -575,7 +577,13 @@ def _insert_sql(vendor: str) -> str:
     name = connection.ops.quote_name
     fields = _insert_fields()
     if vendor == "postgresql":
-        values = ", ".join(f"CAST(%s AS {f.cast_db_type(connection)})" for f in fields)
+        # Cast to varchar without its length: an explicit cast to varchar(20)
+        # would cut a longer value where the column refuses it.
+        types = [
+            re.sub(r"^(varchar|character varying)\(\d+\)$", r"\1", f.cast_db_type(connection))
+            for f in fields
+        ]
+        values = ", ".join(f"CAST(%s AS {t})" for t in types)
     else:
         values = ", ".join("%s" for _ in fields)
     columns = ", ".join(name(f.column) for f in fields)
@@ -588,7 +596,9 @@ def _insert_sql(vendor: str) -> str:
 
 
 # The names of a note's themes in their order, as a JSON array, in each
-# database's words (SQLite 3.40 has no ORDER BY inside an aggregate).
+# database's words. SQLite 3.40 has no ORDER BY inside an aggregate: it keeps
+# the order of a subquery it does not flatten, as here, though its manual does
+# not promise it (tests/test_board_poll.py checks the order on both).
 _THEME_NAMES_SQL = {
     "postgresql": "(SELECT json_agg(m.name ORDER BY m.name) FROM {tags} t"
     " JOIN {themes} m ON m.id = t.theme_id WHERE t.contribution_id = n.id)",

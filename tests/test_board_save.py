@@ -291,10 +291,10 @@ def _refused_once(execute, sql, params, many, context):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_database_error_on_the_quick_statement_hands_the_note_to_the_view(save):
+def test_a_database_error_on_the_quick_statement_hands_the_note_to_the_view(save, caplog):
     """The quick path skips Django's per-request health check: when its one
     statement fails, the connection is closed and the view, on a new one,
-    stores the note once and says so."""
+    stores the note once and says so. The hand-over is logged."""
     post, *_ = save
     _refused_once.done = False
     with connection.execute_wrapper(_refused_once):
@@ -302,6 +302,25 @@ def test_a_database_error_on_the_quick_statement_hands_the_note_to_the_view(save
     assert _refused_once.done
     assert response.status_code == 201
     assert Contribution.objects.filter(client_uuid=data["client_uuid"]).count() == 1
+    assert "Quick path handed to the view" in caplog.text
+
+
+def test_an_overlong_value_is_refused_not_cut(world):
+    """The insert casts its values on PostgreSQL; a cast to varchar(n) would
+    cut a longer value, which the column must refuse instead."""
+    from django.db import DataError
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite does not enforce a varchar's length")
+    note = Contribution(
+        group=world.a.groups[0],
+        question=world.a.question,
+        kind="x" * 40,
+        text="Trop long",
+        client_uuid=uuid.uuid4(),
+    )
+    with pytest.raises(DataError):
+        note.insert_once()
 
 
 @pytest.mark.django_db(transaction=True)
