@@ -54,13 +54,13 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
 from django.core import signing
-from django.db import Error, InterfaceError, OperationalError, connection
+from django.db import Error, connection
 from django.http import HttpResponse
 from django.utils import timezone, translation
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-from .models import Contribution, Question, WorkingGroup
+from .models import Contribution, Question, WorkingGroup, changed_since
 from .templatetags.board_notes import render_notes
 
 logger = logging.getLogger(__name__)
@@ -152,9 +152,10 @@ def unchecked(run):
     except Error as error:
         # Logged: a statement the database refuses for another reason than a
         # lost connection would otherwise send every save to the slow path
-        # without a word.
+        # without a word. Closed whatever the error (a driver may call a lost
+        # connection by another name; a sound one is reopened for one request).
         logger.warning("Quick path handed to the view: %r", error)
-        if isinstance(error, OperationalError | InterfaceError) and not connection.in_atomic_block:
+        if not connection.in_atomic_block:
             with contextlib.suppress(Error):
                 connection.close()
         raise Unavailable from error
@@ -211,13 +212,14 @@ def _changed_and_allowed(request, user_id, group_id, auth, since) -> bool | None
     """None when no note of the group changed after `since` (the view's own
     test: `WorkingGroup.changes_since`); else whether the token's holder is
     still one of the group's animators. One statement."""
-    rights, params = animator_rights(request, user_id, group_id, auth)
+    changed, changed_params = changed_since(group_id, since)
+    rights, rights_params = animator_rights(request, user_id, group_id, auth)
     notes = connection.ops.quote_name(Contribution._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT CASE WHEN EXISTS (SELECT 1 FROM {notes}"  # noqa: S608 (names from the models, values as parameters)
-            f" WHERE group_id = %s AND updated_at > %s) THEN {rights} END",
-            [group_id, connection.ops.adapt_datetimefield_value(since), *params],
+            f"SELECT CASE WHEN EXISTS (SELECT 1 FROM {notes} n WHERE {changed})"  # noqa: S608 (names from the models, values as parameters)
+            f" THEN {rights} END",
+            [*changed_params, *rights_params],
         )
         (state,) = cursor.fetchone()
     return None if state is None else bool(state)

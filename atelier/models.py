@@ -554,13 +554,23 @@ class WorkingGroup(models.Model):
         themes' names (`note.theme_names`), from one statement written out:
         every open board asks this every few seconds, and the ORM took longer
         to build its two queries than the database to run them."""
-        updated_at = Contribution._meta.get_field("updated_at")
-        params = [self.pk, updated_at.get_db_prep_value(since, connection)]
+        _, params = changed_since(self.pk, since)
         notes = list(Contribution.objects.raw(_changes_sql(connection.vendor), params))
         for note in notes:
             names = note.theme_names_json  # a list from psycopg, JSON text from SQLite
             note.theme_names = json.loads(names) if isinstance(names, str) else names or []
         return notes
+
+
+_CHANGED = "n.group_id = %s AND n.updated_at > %s"
+
+
+def changed_since(group_id: int, since) -> tuple[str, list]:
+    """What "changed" means for a board's poll, as an SQL condition on notes
+    aliased `n` and its parameters: `changes_since` lists these notes, and
+    the quick poll (board_poll.py) answers 204 when there are none."""
+    updated_at = Contribution._meta.get_field("updated_at")
+    return _CHANGED, [group_id, updated_at.get_db_prep_value(since, connection)]
 
 
 @functools.cache
@@ -622,7 +632,7 @@ def _changes_sql(vendor: str) -> str:
         f"SELECT {columns}, s.name AS speaker_name, {theme_names} AS theme_names_json"  # noqa: S608 (names from the models, values as parameters)
         f" FROM {name(Contribution._meta.db_table)} n"
         f" LEFT JOIN {name(ActorType._meta.db_table)} s ON s.id = n.speaker_actor_type_id"
-        " WHERE n.group_id = %s AND n.updated_at > %s"
+        f" WHERE {_CHANGED}"
         " ORDER BY n.position ASC NULLS LAST, n.created_at, n.id"
     )
 

@@ -352,20 +352,25 @@ def rates(start, factor, top):
     return out
 
 
+def client(base):
+    """The generator's one HTTP session: a new connection per request, as
+    gunicorn's sync workers close each one; sessions and CSRF tokens ride in
+    explicit headers, not a cookie jar."""
+    return aiohttp.ClientSession(
+        base_url=base,
+        connector=aiohttp.TCPConnector(limit=0, force_close=True),
+        timeout=aiohttp.ClientTimeout(total=15),
+        cookie_jar=aiohttp.DummyCookieJar(),
+    )
+
+
 async def _run(base, opened, poll_s, log):
     # The generator's own pauses count against the server (latencies run
     # from when a request was due): what it holds already (Django, the
     # boards) is kept out of its garbage collections.
     gc.collect()
     gc.freeze()
-    connector = aiohttp.TCPConnector(limit=0, force_close=True)
-    timeout = aiohttp.ClientTimeout(total=15)
-    async with aiohttp.ClientSession(
-        base_url=base,
-        connector=connector,
-        timeout=timeout,
-        cookie_jar=aiohttp.DummyCookieJar(),
-    ) as http:
+    async with client(base) as http:
         pollers = Pollers(http, poll_s)
         pollers.open(opened, BOARDS)
         await asyncio.sleep(poll_s + 1)  # every board has polled once

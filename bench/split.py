@@ -31,7 +31,6 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-import aiohttp
 import capacity
 from capacity import BOARDS, Pollers, health_request, offered, save_request
 from data import configure, fresh_database, generate, setup_django
@@ -153,17 +152,8 @@ async def measure(http, name, make_request, rate, seconds, stack, background=Non
         print(f"    {samples.errors} errors: {samples.error_samples}")
 
 
-def client(stack):
-    return aiohttp.ClientSession(
-        base_url=stack.base,
-        connector=aiohttp.TCPConnector(limit=0, force_close=True),
-        timeout=aiohttp.ClientTimeout(total=15),
-        cookie_jar=aiohttp.DummyCookieJar(),
-    )
-
-
 async def by_process(stack, opened, rate, seconds, poll_s):
-    async with client(stack) as http:
+    async with capacity.client(stack.base) as http:
         await measure(http, "trivial view", health_request(http, opened), rate, seconds, stack)
         saves = save_request(http, opened, 3)
         await measure(http, "note save, no board polling", saves, rate, seconds, stack)
@@ -194,7 +184,7 @@ async def client_and_server(stack, opened, rate, seconds, poll_s):
     """Saves at `rate` with the boards polling: the client's latencies beside
     the server's (gunicorn's whole request, and Django's Server-Timing)."""
     print("saves with the boards polling, p50 / p99 / max in ms:")
-    async with client(stack) as http:
+    async with capacity.client(stack.base) as http:
         pollers = Pollers(http, poll_s)
         pollers.open(opened, BOARDS)
         await asyncio.sleep(poll_s + 1)
