@@ -8,11 +8,11 @@ time; 300 open boards make it 100 times a second, most of a core before any
 note is saved. So every full answer of `board_views.board_changes` (and the
 board page) carries a signed token naming the user, the group and the
 session, and this middleware, placed before the session and auth ones,
-answers 204 from one indexed query (without Django's health check before it,
-`unchecked`) when the token is good and no note of the
-group changed after the poll's `since`. Anything else — no token, a stale or
-forged one, another session's cookie, a change — goes on to the view, which
-checks the rights as every view does.
+answers 204 from one indexed query (without Django's health check before
+it, `unchecked`) when the token is good and no note of the group changed
+after the poll's `since`. Anything else — no token, a stale or forged one,
+another session's cookie, a change — goes on to the view, which checks the
+rights as every view does.
 
 What a 204 tells its holder is only "nothing changed in group G since T",
 and the token is issued only to someone allowed to read G, for this browser
@@ -30,16 +30,24 @@ moves no note: boards show it at their next load, with or without this.
 A 204 says `no-store`: a cache that kept it would answer the same URL (the
 cursor and token stay the same while a board is quiet) for ten minutes.
 
-When something changed, each save on a board makes its group's next polls
-full answers. For one of the group's animators (the board's usual reader)
-those are answered here too, from two queries: the first asks, in the same
-statement, whether a note changed and whether the checks the views make
-still hold (the session row alive, the account active, still an animator of
-the group, the password unchanged since the token: the condition a quick
-save inserts under, board_save.py), then the view's own (`changes_since`,
-the notes with their speakers and themes). A coordinator, a fellow
-animator reading the board, a board opened to read (`lecture`) or a right
-withdrawn go to the view.
+A board names the notes it holds among those its poll asks about (`vu`:
+id and `data-updated` of each, `held_notes`), and is not sent them again:
+its own saves (the save's answer brought them) and, as each poll asks again
+for the five seconds before its cursor, what the previous answer brought.
+A poll whose changes the board all holds is a 204 that moves its cursor on,
+from the same one statement; the view leaves them out too. Without this an
+animator's every note came back to the board that typed it, and every
+change went out to each board two or three times.
+
+When something else changed, for one of the group's animators (the
+board's usual reader) the answer is made here too, from two queries: the
+first lists, in the same statement, the changed notes (id and stamp) and
+whether the checks the views make still hold (the session row alive, the
+account active, still an animator of the group, the password unchanged
+since the token: the condition a quick save inserts under, board_save.py),
+then the view's own (`changes_since`, the notes with their speakers and
+themes). A coordinator, a fellow animator reading the board, a board
+opened to read (`lecture`) or a right withdrawn go to the view.
 """
 
 import contextlib
@@ -61,7 +69,7 @@ from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from .models import Contribution, Question, WorkingGroup, changed_since
-from .templatetags.board_notes import render_notes
+from .templatetags.board_notes import render_notes, stamp
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +78,10 @@ SALT = "atelier.board-poll"
 TOKEN_SECONDS = 600
 # Matched whole, in ASCII digits: exactly the URLs the view's route takes.
 PATH = re.compile(r"/groupes/([0-9]+)/changements/")
+# A note a board holds, in its poll's `vu`: its id and its `data-updated`.
+HELD = re.compile(r"([0-9]{1,18}):([0-9]{1,12}\.[0-9]{6})")
+# More than this and the board names none (board.js): a full answer.
+HELD_MAX = 100
 
 
 def token(request, group) -> str:
@@ -176,9 +188,10 @@ def quiet_board_middleware(get_response):
 
 
 def _answer(request) -> HttpResponse | None:
-    """204 for a quiet board; the changes for one of the group's animators
-    (two queries: the change and the rights together, then the notes); None
-    for anything else, which the view answers."""
+    """204 for a quiet board, or one that already holds every note changed
+    in its window; the changes for one of the group's animators (two
+    queries: the changes and the rights together, then the notes); None for
+    anything else, which the view answers."""
     match = PATH.fullmatch(request.path_info)
     if match is None or "jeton" not in request.GET:
         return None
@@ -189,16 +202,24 @@ def _answer(request) -> HttpResponse | None:
     if since is None:
         return None
     user_id, group_id, auth = claims
-    state = unchecked(lambda: _changed_and_allowed(request, user_id, group_id, auth, since))
-    if state is None:
-        response = HttpResponse(status=204)
-        response["Cache-Control"] = "no-store"
-        return response
-    if not state or "lecture" in request.GET:
-        return None  # the view refuses, or leaves out the buttons for a reader
+    held = held_notes(request.GET.get("vu", ""))
     # As the view: the cursor is taken before the notes are read.
     now = timezone.now()
-    notes = unchecked(lambda: WorkingGroup(pk=group_id).changes_since(since))
+    changed, allowed = unchecked(
+        lambda: _changes_and_rights(request, user_id, group_id, auth, since, len(held) + 1)
+    )
+    if not changed:
+        return _no_content()
+    if not allowed:
+        return None  # the view refuses
+    if held.issuperset(changed):
+        # Nothing the board does not hold: its window moves on.
+        response = _no_content()
+        response["X-Board-Cursor"] = now.isoformat()
+        return response
+    if "lecture" in request.GET:
+        return None  # the view leaves out the buttons for a reader
+    notes = unseen(unchecked(lambda: WorkingGroup(pk=group_id).changes_since(since)), held)
     response = rendered(request, lambda: render_notes(notes, can_write=True))
     add_never_cache_headers(response)
     response["X-Board-Cursor"] = now.isoformat()
@@ -208,21 +229,53 @@ def _answer(request) -> HttpResponse | None:
     return response
 
 
-def _changed_and_allowed(request, user_id, group_id, auth, since) -> bool | None:
-    """None when no note of the group changed after `since` (the view's own
-    test: `WorkingGroup.changes_since`); else whether the token's holder is
-    still one of the group's animators. One statement."""
+def _no_content() -> HttpResponse:
+    response = HttpResponse(status=204)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def held_notes(value: str) -> frozenset[tuple[int, str]]:
+    """The notes a board says it holds (its poll's `vu`, "id:stamp,…", the
+    stamps of their `data-updated`): the notes among the changes it need not
+    be sent again, its own saves and, for the five seconds each poll asks
+    again (board.js), what an earlier answer brought. Malformed entries are
+    left out: the note is sent, as without them."""
+    entries = (HELD.fullmatch(entry) for entry in value.split(",", HELD_MAX)[:HELD_MAX])
+    return frozenset((int(m[1]), m[2]) for m in entries if m)
+
+
+def unseen(notes, held) -> list:
+    """`notes` but those the board holds as they are (same id, same stamp)."""
+    return [note for note in notes if (note.pk, stamp(note.updated_at)) not in held]
+
+
+def _changes_and_rights(request, user_id, group_id, auth, since, limit):
+    """The group's notes changed after `since` (the view's own test:
+    `WorkingGroup.changes_since`), at most `limit` of them, as (id, stamp);
+    and whether the token's holder is still one of the group's animators
+    (with no change, not asked). One statement."""
     changed, changed_params = changed_since(group_id, since)
     rights, rights_params = animator_rights(request, user_id, group_id, auth)
     notes = connection.ops.quote_name(Contribution._meta.db_table)
     with connection.cursor() as cursor:
+        # The rights, a subquery that names no note, are evaluated once.
         cursor.execute(
-            f"SELECT CASE WHEN EXISTS (SELECT 1 FROM {notes} n WHERE {changed})"  # noqa: S608 (names from the models, values as parameters)
-            f" THEN {rights} END",
-            [*changed_params, *rights_params],
+            f"SELECT n.id, n.updated_at, {rights} FROM {notes} n"  # noqa: S608 (names from the models, values as parameters)
+            f" WHERE {changed} LIMIT %s",
+            [*rights_params, *changed_params, limit],
         )
-        (state,) = cursor.fetchone()
-    return None if state is None else bool(state)
+        rows = cursor.fetchall()
+    changed = [(pk, stamp(_aware(updated))) for pk, updated, _ in rows]
+    return changed, bool(rows) and bool(rows[0][2])
+
+
+def _aware(value) -> datetime:
+    # SQLite gives the column in UTC without its zone (text, or a naive
+    # datetime through the backend's converters).
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def animator_rights(request, user_id, group_id, auth, question_id=None) -> tuple[str, list]:

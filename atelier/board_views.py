@@ -166,6 +166,8 @@ def board_changes(request, group_id):
     group = permissions.get_group_for_reader(request.user, group_id)
     now = timezone.now()
     notes = group.changes_since(_since(request.GET.get("since", ""), now))
+    # Not the notes the board says it holds as they are (board_poll.held_notes).
+    notes = board_poll.unseen(notes, board_poll.held_notes(request.GET.get("vu", "")))
     response = render(
         request,
         "atelier/board_changes.html",

@@ -6,7 +6,8 @@ Three short stepped ramps, about three minutes in all:
 
  1. 300 boards are open and poll their changes at the board's own interval
     (board.js: the poll is sent again `POLL_SECONDS` after the last answer,
-    asking from five seconds before the cursor it was given). They keep
+    asking from five seconds before the cursor it was given and naming the
+    notes it holds, which are not sent again: load.Held). They keep
     polling through steps 2 and 3.
  2. The trivial view (/health/, one SELECT 1 through the whole middleware
     stack) is offered at a rising rate (open loop: one request every 1/rate
@@ -39,10 +40,10 @@ import os
 import random
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import aiohttp
-from load import outbox_note
+from load import Held, outbox_note
 from measure import percentile
 
 SAVE_P99_MS = 100
@@ -60,6 +61,8 @@ class Board:
     create_url: str
     question_id: int
     poll_token: str
+    # What this board shows (its saves' answers and its polls' bring notes).
+    held: Held = field(default_factory=Held)
 
     @property
     def cookie(self):
@@ -139,17 +142,16 @@ async def _poller(http, board, poll_s, stop, samples, rng):
     token = board.poll_token
     headers = {"Cookie": board.cookie, "HX-Request": "true"}
     while not stop.is_set():
-        since = (cursor - timedelta(seconds=5)).isoformat()
         start = time.perf_counter()
         try:
-            params = {"since": since, "jeton": token}
+            params = board.held.poll_params(cursor, token)
             async with http.get(board.changes_url, params=params, headers=headers) as r:
-                await r.read()
-                if r.status == 200:
-                    cursor = datetime.fromisoformat(r.headers.get("X-Board-Cursor", since))
-                    token = r.headers.get("X-Board-Token", token)
-                elif r.status != 204:
+                board.held.take(await r.text())
+                if r.status not in (200, 204):
                     samples.failed(r.status)
+                if "X-Board-Cursor" in r.headers:
+                    cursor = datetime.fromisoformat(r.headers["X-Board-Cursor"])
+                token = r.headers.get("X-Board-Token", token)
         except (aiohttp.ClientError, TimeoutError) as error:
             samples.failed(repr(error))
         samples.latencies_ms.append((time.perf_counter() - start) * 1000)
@@ -192,10 +194,9 @@ class Pollers:
 async def _one(http, send, due, samples):
     await asyncio.sleep(max(0.0, due - time.perf_counter()))
     try:
-        async with send() as response:
-            await response.read()
-            if response.status not in (200, 201):
-                samples.failed(response.status)
+        status = await send()
+        if status not in (200, 201):
+            samples.failed(status)
     except (aiohttp.ClientError, TimeoutError) as error:
         samples.failed(repr(error))
     # From when the request was due: a late start is the generator's queue,
@@ -231,7 +232,13 @@ def save_request(http, boards, seed):
             "X-Outbox": "1",
             "HX-Request": "true",
         }
-        return lambda: http.post(board.create_url, data=data, headers=headers)
+
+        async def send():
+            async with http.post(board.create_url, data=data, headers=headers) as response:
+                board.held.take(await response.text())  # the outbox shows the saved note
+                return response.status
+
+        return send
 
     return make
 
@@ -239,7 +246,13 @@ def save_request(http, boards, seed):
 def health_request(http, boards):
     def make(i):
         headers = {"Cookie": boards[i % len(boards)].cookie}
-        return lambda: http.get("/health/", headers=headers)
+
+        async def send():
+            async with http.get("/health/", headers=headers) as response:
+                await response.read()
+                return response.status
+
+        return send
 
     return make
 

@@ -9,7 +9,7 @@ Each animator does what board.js does in a browser: it opens its group's
 board (session cookie, CSRF cookie), then, until the phase ends, waits a
 jittered think time and saves a note through the outbox's request (POST with
 X-CSRFToken, X-Outbox and HX-Request, a fresh client UUID), while polling the
-board's changes at the board's own interval. In the floor phase the same
+board's changes at the board's own interval, naming the notes it holds. In the floor phase the same
 animators send the same requests, at the same rhythm, to a trivial view
 (/health/, one SELECT 1 through the whole middleware stack).
 """
@@ -20,6 +20,7 @@ import re
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 import aiohttp
 from yarl import URL
@@ -33,6 +34,38 @@ class Animator:
     changes_url: str
     question_id: int
     user_id: int
+
+
+# A note as board.js finds it in an answer: its id and its `data-updated`.
+NOTE = re.compile(r'data-note-id="([0-9]+)"[^>]*?data-updated="([0-9.]+)"')
+
+
+class Held:
+    """The notes a board shows, with the stamp of the version it holds: its
+    saves' answers and its polls' bring them; each poll names those of its
+    window (`vu`) and is not sent them again, as board.js does."""
+
+    def __init__(self):
+        self.stamps = {}
+
+    def take(self, html: str):
+        self.stamps.update(NOTE.findall(html))
+
+    def poll_params(self, cursor: datetime, token: str) -> dict:
+        """The poll board.js sends: from five seconds before the cursor,
+        naming the notes changed since then that it holds (a second's margin)."""
+        since = cursor - timedelta(seconds=5)
+        floor = since.timestamp() - 1
+        held = []
+        for pk, stamp in list(self.stamps.items()):
+            if float(stamp) >= floor:
+                held.append(f"{pk}:{stamp}")
+            elif float(stamp) < floor - 60:
+                del self.stamps[pk]  # long past: never in a window again
+        params = {"since": since.isoformat(), "jeton": token}
+        if held and len(held) <= 100:
+            params["vu"] = ",".join(held)
+        return params
 
 
 @dataclass
@@ -71,8 +104,10 @@ async def _animator(base, who, *, floor, stop_at, think, poll_s, outcome, rng):
             (c.value for c in jar if c.key == "csrftoken"),
             (re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', page) or [""])[0],
         )
-        since = (re.findall(r'data-cursor="([^"]+)"', page) or [""])[0]
+        cursor = datetime.fromisoformat(re.findall(r'data-cursor="([^"]+)"', page)[0])
         token = (re.findall(r'data-poll-token="([^"]+)"', page) or [""])[0]
+        held = Held()
+        held.take(page)
         headers = {"X-CSRFToken": csrf, "X-Outbox": "1", "HX-Request": "true"}
         next_poll = time.monotonic() + rng.uniform(0, poll_s)
         await asyncio.sleep(rng.uniform(*think))
@@ -80,10 +115,11 @@ async def _animator(base, who, *, floor, stop_at, think, poll_s, outcome, rng):
             if time.monotonic() >= next_poll:
                 next_poll += poll_s
                 url = "/health/" if floor else who.changes_url
-                params = None if floor else {"since": since, "jeton": token}
+                params = None if floor else held.poll_params(cursor, token)
                 async with http.get(url, params=params) as r:
-                    await r.read()
-                    since = r.headers.get("X-Board-Cursor", since)
+                    held.take(await r.text())
+                    if "X-Board-Cursor" in r.headers:
+                        cursor = datetime.fromisoformat(r.headers["X-Board-Cursor"])
                     token = r.headers.get("X-Board-Token", token)
                     outcome.requests += 1
             data = outbox_note(
@@ -96,7 +132,7 @@ async def _animator(base, who, *, floor, stop_at, think, poll_s, outcome, rng):
                 else:
                     request = http.post(who.create_url, data=data, headers=headers)
                 async with request as response:
-                    await response.read()
+                    held.take(await response.text())
                     if response.status not in (200, 201):
                         outcome.errors += 1
                         if len(outcome.error_samples) < 5:

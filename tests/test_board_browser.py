@@ -1,6 +1,8 @@
 """The board in Debian's Chromium: keyboard-only typing, the offline outbox,
 two animators at once, edit conflicts, and accessibility scans."""
 
+from urllib.parse import unquote
+
 import pytest
 from playwright.sync_api import expect
 
@@ -104,6 +106,14 @@ def test_two_animators_see_each_others_notes(open_board, world):
     new_note_field(mine, question).fill("Vue par l'autre")
     new_note_field(mine, question).press("Enter")
     theirs.locator(f"#notes-q{question.pk} li", has_text="Vue par l'autre").wait_for()
+    # The board that typed it holds it: its polls name it and are not sent it again.
+    saved = saved_notes(mine, question).filter(has_text="Vue par l'autre")
+    held = f"{saved.get_attribute('data-note-id')}:{saved.get_attribute('data-updated')}"
+    with mine.expect_response(
+        lambda r: "/changements/" in r.url and held in unquote(r.url)
+    ) as answer:
+        pass
+    assert answer.value.status == 204
     # An edit and a deletion travel too.
     note = world.a.notes[0]
     mine.locator(f"#note-{note.pk} a", has_text="Modifier").click()

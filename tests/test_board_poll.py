@@ -3,6 +3,7 @@
 
 import re
 import uuid
+from datetime import datetime
 
 import pytest
 from django.db import OperationalError, connection
@@ -307,6 +308,90 @@ def test_a_coordinator_is_answered_by_the_view(world, as_user):
     params = {"since": since.isoformat(), "jeton": token}
     response = client.get(f"/groupes/{group.pk}/changements/", params, headers=HTMX)
     assert response.status_code == 200 and "Modifier" in response.content.decode()
+
+
+# --- the notes a board holds are not sent again ------------------------------------
+
+
+def _held(*notes):
+    from atelier.templatetags.board_notes import stamp
+
+    return ",".join(f"{note.pk}:{stamp(note.updated_at)}" for note in notes)
+
+
+def _ask_holding(client, group, since, token, held):
+    params = {"since": since.isoformat(), "vu": held}
+    if token is not None:
+        params["jeton"] = token
+    return client.get(f"/groupes/{group.pk}/changements/", params, headers=HTMX)
+
+
+def test_a_board_holding_every_change_is_answered_204_with_a_new_cursor(
+    poll, world, django_assert_max_num_queries
+):
+    """The board's own save (its answer brought the note) does not come back
+    with its next polls."""
+    ask, client, group, token = poll
+    since = timezone.now()
+    mine = _change(world, group, "Ma propre note")
+    with django_assert_max_num_queries(1):
+        response = _ask_holding(client, group, since, token, _held(mine))
+    assert response.status_code == 204 and response.content == b""
+    assert response["Cache-Control"] == "no-store"
+    cursor = datetime.fromisoformat(response["X-Board-Cursor"])
+    assert cursor > mine.updated_at
+
+
+@pytest.mark.parametrize("quick", [True, False], ids=["quick path", "view"])
+def test_only_the_changes_a_board_does_not_hold_are_sent(poll, world, quick):
+    ask, client, group, token = poll
+    since = timezone.now()
+    mine = _change(world, group, "Ma propre note")
+    edited = _change(world, group, "Avant correction")
+    held = _held(mine, edited)  # the board holds the version before the edit
+    edited.edit(version=edited.version, text="Corrigée par la collègue")
+    theirs = _change(world, group, "La note de la collègue")
+    response = _ask_holding(client, group, since, token if quick else None, held)
+    html = response.content.decode()
+    assert response.status_code == 200 and response["X-Board-Cursor"]
+    assert f'id="note-{mine.pk}"' not in html
+    assert "Corrigée par la collègue" in html and "La note de la collègue" in html
+    # Each note exactly as without `vu`.
+    complete = ask(since, jeton=token if quick else None).content.decode()
+    for note in (edited, theirs):
+        assert _shown(html, note.pk) == _shown(complete, note.pk)
+
+
+@pytest.mark.parametrize(
+    "held",
+    ["{pk}", "{pk}:", "{pk}:1.2", "x{pk}:{stamp}", "{pk}:{stamp}x", "{pk}:{stamp};", "٣:{stamp}"],
+)
+def test_a_malformed_held_entry_names_nothing(poll, world, held):
+    from atelier.templatetags.board_notes import stamp
+
+    ask, client, group, token = poll
+    since = timezone.now()
+    note = _change(world, group, "Toujours envoyée")
+    value = held.format(pk=note.pk, stamp=stamp(note.updated_at))
+    response = _ask_holding(client, group, since, token, value)
+    assert response.status_code == 200 and "Toujours envoyée" in response.content.decode()
+
+
+def test_held_notes_are_read_up_to_the_boards_limit():
+    entries = [f"{pk}:1700000000.000001" for pk in range(1, board_poll.HELD_MAX + 50)]
+    held = board_poll.held_notes(",".join(entries))
+    assert len(held) == board_poll.HELD_MAX and (1, "1700000000.000001") in held
+
+
+def test_holding_the_changes_is_no_pass_for_a_withdrawn_right(poll, world):
+    """A 204 for held notes is given only with the rights a full answer needs:
+    an animator moved off the group is answered by the view."""
+    ask, client, group, token = poll
+    since = timezone.now()
+    note = _change(world, group)
+    group.animators.remove(world.users.animator)
+    response = _ask_holding(client, group, since, token, _held(note))
+    assert response.status_code in (403, 404)  # the view: no reader of this workshop
 
 
 @pytest.mark.django_db(transaction=True)

@@ -88,7 +88,7 @@ def render_notes(notes, *, can_write, moved=None, direction=None) -> SafeString:
 
 def _note(note, words, focus):
     if note.deleted_at:
-        return _DELETED.format(pk=note.pk, updated=_stamp(note.updated_at))
+        return _DELETED.format(pk=note.pk, updated=stamp(note.updated_at))
     pk, question = note.pk, note.question_id
     html, label = rendered(note.text)
     actions = ""
@@ -109,8 +109,8 @@ def _note(note, words, focus):
         kind=escape(note.kind),
         uuid=note.client_uuid,
         question=question,
-        updated=_stamp(note.updated_at),
-        created=_stamp(note.created_at),
+        updated=stamp(note.updated_at),
+        created=stamp(note.created_at),
         position="" if note.position is None else note.position,
         html=html,
         kind_label=words.kinds.get(note.kind) or escape(note.kind),
@@ -137,7 +137,7 @@ def _themes(note):
     return "".join(f'<span class="theme-tag">{escape(name)}</span>' for name in names)
 
 
-def _stamp(moment):
+def stamp(moment):
     """Django's `U.u` date format (seconds.microseconds since the epoch): the
     board script compares them to keep the newest copy of a note."""
     return f"{int(moment.timestamp())}.{moment.microsecond:06d}"

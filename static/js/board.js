@@ -546,14 +546,29 @@
     list.append(...sorted);
   }
 
+  // "id:stamp,…" of the saved notes shown here whose last change falls in
+  // the poll's window (a second's margin: stamps are the server's clock);
+  // none past 100 (the server reads no more): the answer is then complete.
+  function heldNotes(sinceMs) {
+    const held = [];
+    for (const li of board.querySelectorAll("li.note[data-note-id][data-updated]")) {
+      if (stamp(li) * 1000 >= sinceMs - 1000) held.push(`${li.dataset.noteId}:${li.dataset.updated}`);
+    }
+    return held.length <= 100 ? held.join(",") : "";
+  }
+
   async function poll() {
     clearTimeout(pollTimer);
     if (!document.hidden) {
       // Ask again for the last few seconds: a note saved just before the
       // previous answer may have committed after it. Duplicates are harmless.
-      const since = new Date(new Date(cursor).getTime() - 5000).toISOString();
+      const sinceMs = new Date(cursor).getTime() - 5000;
       const url = new URL(board.dataset.changesUrl, location.href);
-      url.searchParams.set("since", since);
+      url.searchParams.set("since", new Date(sinceMs).toISOString());
+      // The notes this board holds among those changed since then: they are
+      // not sent again (atelier/board_poll.py, `held_notes`).
+      const held = heldNotes(sinceMs);
+      if (held) url.searchParams.set("vu", held);
       // With it, a poll finding nothing new is answered 204 before the
       // server's session and rights checks (atelier/board_poll.py).
       if (pollToken) url.searchParams.set("jeton", pollToken);
