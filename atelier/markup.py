@@ -30,15 +30,33 @@ def clean_text(text: str) -> str:
     return _CONTROL.sub("", text).strip()
 
 
+# Most notes are one line of words and everyday punctuation: nothing in them
+# is markup (no emphasis, escape or new line, and a letter first, so no list
+# marker) or needs escaping in HTML (no &, <, >, quotes or no-break space).
+# For those, markdown-it and nh3 give back the text itself (in a paragraph,
+# for `render`); skipping them saves a board's save most of its rendering.
+# tests/test_markup.py checks both ways agree on thousands of such texts.
+_PLAIN = re.compile(r"[^\W\d_](?:[^\W_]|[ .,;:!?'’()%/€«»…–—°@=+-])*(?<! )")
+
+
 def render(text: str) -> SafeString:
-    html = _md.render(text or "")
-    return mark_safe(nh3.clean(html, tags=ALLOWED_TAGS, attributes={}))  # noqa: S308
+    if _PLAIN.fullmatch(text or ""):
+        return mark_safe(f"<p>{text}</p>\n")  # noqa: S308 (nothing in it is HTML: _PLAIN)
+    return _markdown(text or "")
 
 
 def render_inline(text: str) -> SafeString:
     """Render one line without the surrounding paragraph (titles, quotes)."""
-    html = _md.renderInline(text or "")
-    return mark_safe(nh3.clean(html, tags={"strong", "em", "br"}, attributes={}))  # noqa: S308
+    if _PLAIN.fullmatch(text or ""):
+        return mark_safe(text)  # noqa: S308 (nothing in it is HTML: _PLAIN)
+    return _markdown(text or "", inline=True)
+
+
+def _markdown(text: str, *, inline: bool = False) -> SafeString:
+    if inline:
+        html = _md.renderInline(text)
+        return mark_safe(nh3.clean(html, tags={"strong", "em", "br"}, attributes={}))  # noqa: S308
+    return mark_safe(nh3.clean(_md.render(text), tags=ALLOWED_TAGS, attributes={}))  # noqa: S308
 
 
 def plain(text: str) -> str:

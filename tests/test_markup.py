@@ -87,3 +87,65 @@ def test_plain_drops_the_markup():
 )
 def test_de_elides_before_a_vowel(label, expected):
     assert markup.de(label) == expected
+
+
+# --- plain text skips markdown-it and nh3, and comes out the same ------------------
+
+_PLAIN = "aéÉzZœ019 .,;:!?'’()%/€«»…–—°@=+-"
+_TRICKY = _PLAIN + '*_\\`[]<>&"\u00a0\n\t#~|'
+
+
+def _texts():
+    """Notes as people write them (tests/fixtures/drafting-extra.json), and
+    20,000 strings drawn from letters, digits and the plain punctuation, half
+    of them with every character that means something to markdown or HTML."""
+    import json
+    import random
+    from pathlib import Path
+
+    extra = json.loads((Path(__file__).parent / "fixtures" / "drafting-extra.json").read_text())
+    notes = [note["text"] for q in extra["questions"] for note in q["notes"]]
+    rng = random.Random(11)
+    drawn = [
+        rng.choice(["", "a", "É"]) + "".join(rng.choices(alphabet, k=rng.randint(1, 24)))
+        for alphabet in (_TRICKY, _PLAIN)
+        for _ in range(10_000)
+    ]
+    return notes, drawn
+
+
+def test_plain_text_comes_out_as_markdown_it_and_nh3_give_it():
+    notes, drawn = _texts()
+    plain = 0
+    for text in notes + drawn:
+        plain += bool(markup._PLAIN.fullmatch(text))
+        assert markup.render(text) == markup._markdown(text), text
+        assert markup.render_inline(text) == markup._markdown(text, inline=True), text
+    # Most real notes take the short way, and so do thousands of the drawn ones.
+    assert sum(bool(markup._PLAIN.fullmatch(t)) for t in notes) > len(notes) / 2
+    assert plain > 3_000
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1. premier",
+        "- puce",
+        "+ puce",
+        "a *b*",
+        "a _b_",
+        "a\\*b",
+        "a\nb",
+        "a &amp; b",
+        "a < b",
+        'il dit "non"',
+        "a\u00a0b",
+        "fin ",
+        " début",
+        "a`b`",
+        "Émile",
+    ],
+)
+def test_what_is_not_plain_goes_through_markdown_it(text):
+    assert markup.render(text) == markup._markdown(text)
+    assert bool(markup._PLAIN.fullmatch(text)) == (text == "Émile")
