@@ -407,7 +407,7 @@ async def _run(base, opened, poll_s, log):
         saves, save_steps = await ramp(
             http,
             save_request(http, opened, seed=17),
-            rates(3, 1.4, 3000),
+            rates(20, 1.4, 3000),
             5,
             SAVE_P99_MS,
             log,
