@@ -35,7 +35,9 @@ id and `data-updated` of each, `held_notes`), and is not sent them again:
 its own saves (the save's answer brought them) and, as each poll asks again
 for the five seconds before its cursor, what the previous answer brought.
 A poll whose changes the board all holds is a 204 that moves its cursor on,
-from the same one statement; the view leaves them out too. Without this an
+from the same one statement, given only when the rights checks below hold
+(it then tells no more than a full answer would); the view leaves them out
+too. Without this an
 animator's every note came back to the board that typed it, and every
 change went out to each board two or three times.
 
@@ -80,8 +82,9 @@ TOKEN_SECONDS = 600
 PATH = re.compile(r"/groupes/([0-9]+)/changements/")
 # A note a board holds, in its poll's `vu`: its id and its `data-updated`.
 HELD = re.compile(r"([0-9]{1,18}):([0-9]{1,12}\.[0-9]{6})")
-# More than this and the board names none (board.js): a full answer.
-HELD_MAX = 100
+# More than this and the board names none (board.js): a full answer. Keeps
+# the URL under gunicorn's 4,094 bytes for a request line, ids of 18 digits included.
+HELD_MAX = 60
 
 
 def token(request, group) -> str:

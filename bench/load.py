@@ -63,7 +63,7 @@ class Held:
             elif float(stamp) < floor - 60:
                 del self.stamps[pk]  # long past: never in a window again
         params = {"since": since.isoformat(), "jeton": token}
-        if held and len(held) <= 100:
+        if held and len(held) <= 60:
             params["vu"] = ",".join(held)
         return params
 

@@ -548,13 +548,13 @@
 
   // "id:stamp,…" of the saved notes shown here whose last change falls in
   // the poll's window (a second's margin: stamps are the server's clock);
-  // none past 100 (the server reads no more): the answer is then complete.
+  // none past 60 (the server reads no more): the answer is then complete.
   function heldNotes(sinceMs) {
     const held = [];
     for (const li of board.querySelectorAll("li.note[data-note-id][data-updated]")) {
       if (stamp(li) * 1000 >= sinceMs - 1000) held.push(`${li.dataset.noteId}:${li.dataset.updated}`);
     }
-    return held.length <= 100 ? held.join(",") : "";
+    return held.length <= 60 ? held.join(",") : "";
   }
 
   async function poll() {
