@@ -46,6 +46,7 @@ SCALE = float(os.environ.get("BENCH_SCALE", "1"))
 # minutes), printed and not written: to try a change to the save or poll path.
 ONLY = os.environ.get("BENCH_ONLY", "")
 RESULTS = []
+BEGAN = time.monotonic()
 
 
 def record(name, value, unit, target, *, lower_is_better=True, **extra):
@@ -56,6 +57,11 @@ def record(name, value, unit, target, *, lower_is_better=True, **extra):
     mark = {True: "ok  ", False: "MISS", None: "    "}[ok]
     goal = "" if target is None else f"target {target}"
     print(f"{mark} {name:<58} {value:>10.2f} {unit:<5} {goal}", flush=True)
+
+
+def phase(name):
+    """A line saying where the bench's ten minutes go."""
+    print(f"-- {name}, at {time.monotonic() - BEGAN:.0f} s", flush=True)
 
 
 # --- pages -----------------------------------------------------------------------------
@@ -187,6 +193,7 @@ def capacity_rows(stack):
     deadline = time.monotonic() + 180
     while pending.waiting() and time.monotonic() < deadline:
         time.sleep(1)
+    phase("capacity: the ramps")
     found = capacity.run(stack.base, opened, poll_s=POLL_SECONDS)
     # The notes of the save ramp waited for their vectors while the machine
     # was busy (synthesis/pending.py); they are the bench's own, and embedding
@@ -358,7 +365,7 @@ def make_run_wall_time(workdir):
 
 
 def main():
-    began = time.monotonic()
+    began = BEGAN
     workdir = Path(tempfile.mkdtemp(prefix="atelier-bench-"))
     os.environ["MEDIA_ROOT"] = str(workdir / "media")
     import redis
@@ -375,6 +382,7 @@ def main():
 
     stack = Stack(dict(os.environ), workdir)
     try:
+        phase("the stack starts")
         stack.start()
         from atelier.models import Contribution
 
@@ -393,6 +401,7 @@ def main():
         run_large(stack)
     finally:
         stack.stop()
+    phase("make run")
     record("make run: fresh clone to first page", make_run_wall_time(workdir), "s", None)
     record("bench: total wall time", time.monotonic() - began, "s", 600)
     write()
@@ -406,9 +415,12 @@ def run_large(stack):
     from atelier.models import Contribution
     from synthesis import drafting
 
+    phase("the large size: notes")
     workshops = generate(notes_per_workshop=int(1000 * SCALE), big=int(10_000 * SCALE))
     notes = Contribution.objects.count()
+    phase("the large size: vectors")
     seeds, seconds = store_vectors(workshops)
+    phase("the draft, the worker's embedding, groups")
     if seeds:
         record("embedding in process (USE + e5, texts/s)", seeds / seconds, "/s", None)
     samples = timed(lambda: drafting.draft(workshops[0]))
@@ -425,6 +437,7 @@ def run_large(stack):
     )
     record("groups: 1,000 people, 3 earlier rounds", statistics.median(samples), "ms", 1000)
 
+    phase("pages")
     urls = scene(workshops)
     username, url = urls["suggestions"]
     cold = timed(lambda: http_get(stack.base, url, session_for(username)))[0]
@@ -443,12 +456,15 @@ def run_large(stack):
         page(stack, name, username, url, target, repeat=20 if key == "editor" else 40)
 
     load_rows(stack)
+    phase("exports")
     exports(stack, workshops)
 
 
 def load_rows(stack):
+    phase("note saves under load")
     for count in (10, 50):
         under_load(stack, count, seconds=20)
+    phase("capacity")
     capacity_rows(stack)
 
 

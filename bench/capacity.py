@@ -383,6 +383,7 @@ async def _run(base, opened, poll_s, log):
     # boards) is kept out of its garbage collections.
     gc.collect()
     gc.freeze()
+    began = time.perf_counter()
     async with client(base) as http:
         pollers = Pollers(http, poll_s)
         pollers.open(opened, BOARDS)
@@ -419,16 +420,17 @@ async def _run(base, opened, poll_s, log):
         at_best = [s for s in save_steps if s["rate"] == saves and s["passed"]]
         polls_at_best = at_best[-1] if at_best else {}
         pollers.take()
-        log("    open boards alone:")
+        log(f"    open boards alone (the ramps so far: {time.perf_counter() - began:.0f} s):")
         held, board_steps = 0, []
         count = BOARDS
         while True:
-            # New boards open over one interval; measure over the two after
-            # (and two more if that failed: see `ramp`).
+            # New boards open over one interval; measure over the next, in
+            # which every board polls about once (and one more if that
+            # failed: see `ramp`).
             await asyncio.sleep(poll_s)
             for _attempt in range(2):
                 pollers.take()
-                await asyncio.sleep(2 * poll_s)
+                await asyncio.sleep(poll_s)
                 latencies, errors = pollers.take()
                 p99 = percentile(latencies, 99) if latencies else float("inf")
                 board_steps.append({"boards": count, "p99": round(p99, 1), "errors": errors})
