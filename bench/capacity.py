@@ -398,7 +398,7 @@ async def _run(base, opened, poll_s, log):
         floor, floor_steps = await ramp(
             http,
             health_request(http, opened),
-            rates(20, 1.4, 3000),
+            rates(50, 1.4, 3000),
             5,
             SAVE_P99_MS,
             log,
@@ -408,7 +408,7 @@ async def _run(base, opened, poll_s, log):
         saves, save_steps = await ramp(
             http,
             save_request(http, opened, seed=17),
-            rates(20, 1.4, 3000),
+            rates(50, 1.4, 3000),
             5,
             SAVE_P99_MS,
             log,
