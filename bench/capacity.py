@@ -292,8 +292,8 @@ async def ramp(http, make_request, rates, seconds, limit_ms, log, pollers=None, 
 
     async def step(rate):
         # A step fails on one slow request in a hundred: on a shared machine
-        # that can be a neighbour's burst, so a failed step is offered again
-        # once before it counts.
+        # that can be a neighbour's burst, so a step that failed narrowly is
+        # offered again once before it counts.
         for _attempt in range(2):
             figures = await _step(http, make_request, rate, seconds, pollers, background)
             figures["passed"] = figures["errors"] == 0 and figures["p99"] <= limit_ms
@@ -301,6 +301,8 @@ async def ramp(http, make_request, rates, seconds, limit_ms, log, pollers=None, 
             log(_line(figures))
             if figures["passed"]:
                 return True
+            if not narrowly(figures["p99"], limit_ms):
+                return False
         return False
 
     for rate in rates:
@@ -319,6 +321,13 @@ async def ramp(http, make_request, rates, seconds, limit_ms, log, pollers=None, 
         else:
             failed = rate
     return best, steps
+
+
+def narrowly(p99, limit_ms) -> bool:
+    """A failure a burst could explain: a p99 over three times the limit is
+    a queue, and offering the step again (its queue drains for seconds)
+    would only lengthen the bench."""
+    return p99 <= 3 * limit_ms
 
 
 async def _step(http, make_request, rate, seconds, pollers, background):
@@ -426,7 +435,7 @@ async def _run(base, opened, poll_s, log):
         while True:
             # New boards open over one interval; measure over the next, in
             # which every board polls about once (and one more if that
-            # failed: see `ramp`).
+            # failed narrowly: see `ramp`).
             await asyncio.sleep(poll_s)
             for _attempt in range(2):
                 pollers.take()
@@ -436,7 +445,7 @@ async def _run(base, opened, poll_s, log):
                 board_steps.append({"boards": count, "p99": round(p99, 1), "errors": errors})
                 log(f"      {count:>6} boards  p99 {p99:8.1f} ms  errors {errors}")
                 passed = not errors and p99 <= POLL_P99_MS
-                if passed:
+                if passed or not narrowly(p99, POLL_P99_MS):
                     break
             if not passed or count >= 6000:
                 break

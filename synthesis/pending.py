@@ -3,16 +3,21 @@ and at most one scheduled `embed_pending` task that takes them in batches.
 
 A save costs one pipelined round trip to Redis; only the first save of a
 batch publishes a task, BATCH_DELAY seconds ahead, so the notes of the next
-seconds join it. Kept free of numpy and the models: this runs in the web
+seconds join it. In the web server's workers even that round trip leaves the
+save: gunicorn.conf.py turns on `buffer_saves`, and a thread of each worker
+adds the notes its saves left (`queue`) every FLUSH_SECONDS, one round trip
+for all of them. Kept free of numpy and the models: this runs in the web
 process, on the board's save path.
 
-Anything lost here (Redis down, a task lost with its worker) costs the notes
-their vectors until the next draft, which embeds what is missing, or
-`manage.py embed_notes`; never a save.
+Anything lost here (Redis down, a task lost with its worker, a web worker
+killed with notes in its buffer) costs the notes their vectors until the
+next draft, which embeds what is missing, or `manage.py embed_notes`; never
+a save.
 """
 
 import functools
 import logging
+import threading
 import time
 from collections.abc import Iterable
 
@@ -56,6 +61,61 @@ def _connect(url: str) -> redis.Redis:
 def client() -> redis.Redis:
     """One client (and its connection pool) per process and URL, built on first use."""
     return _connect(settings.REDIS_URL)
+
+
+# How often a web worker's thread sends the notes its saves left. Also the
+# most a note waits before it is in the set: BATCH_DELAY is larger.
+FLUSH_SECONDS = 0.5
+_buffered = False
+_buffer: list[int] = []
+_buffer_lock = threading.Lock()
+_stop = threading.Event()
+
+
+def queue(note_ids: Iterable[int]) -> None:
+    """For a save: the notes are added now (`add`), or, in a web worker that
+    buffers (`buffer_saves`), with its next flush."""
+    if not _buffered:
+        add(note_ids)
+        return
+    with _buffer_lock:
+        _buffer.extend(note_ids)
+
+
+def buffer_saves() -> threading.Thread:
+    """Called once in each web worker (gunicorn.conf.py): from now on, saves
+    leave their notes in the worker's buffer, and a thread adds them every
+    FLUSH_SECONDS."""
+    global _buffered
+    _stop.clear()
+    thread = threading.Thread(target=_flush_every, name="pending-flush", daemon=True)
+    thread.start()
+    _buffered = True
+    return thread
+
+
+def stop_buffering() -> None:
+    """The worker is leaving: what is buffered goes now, and saves add at once."""
+    global _buffered
+    _buffered = False
+    _stop.set()
+    flush()
+
+
+def flush() -> bool:
+    """Add what the buffer holds, in one round trip."""
+    with _buffer_lock:
+        ids = _buffer[:]
+        _buffer.clear()
+    return add(ids)
+
+
+def _flush_every():
+    while not _stop.wait(FLUSH_SECONDS):
+        try:
+            flush()
+        except Exception:  # never the thread's end: the next notes would wait forever
+            log.exception("Could not queue notes for embedding")
 
 
 def add(note_ids: Iterable[int]) -> bool:

@@ -14,7 +14,8 @@ from . import pending
 
 def embed_written_notes(sender, note_ids, **kwargs):
     """Queue the notes for a worker's next batch once the board's save has
-    committed (synthesis/pending.py): one Redis round trip, no task per note.
+    committed (synthesis/pending.py): one Redis round trip, no task per note
+    (in a web worker, one for the saves of half a second).
     Without a broker the task would run in this request and make the board
     wait for the model: nothing then, the draft embeds what is missing. The
     lexical backend stores nothing, so there is nothing to compute either."""
@@ -23,4 +24,4 @@ def embed_written_notes(sender, note_ids, **kwargs):
     if embed_pending.app.conf.task_always_eager or settings.DRAFTING_BACKEND == "lexical":
         return
     ids = list(note_ids)
-    transaction.on_commit(lambda: pending.add(ids))
+    transaction.on_commit(lambda: pending.queue(ids))

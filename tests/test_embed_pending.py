@@ -12,6 +12,7 @@ import logging
 import time
 import uuid
 from datetime import UTC, datetime
+from unittest.mock import patch
 
 import pytest
 import redis
@@ -109,6 +110,67 @@ def test_saves_in_a_row_queue_their_notes_and_schedule_one_task(save, queue):
     assert queue.queued() == [(TASK, [])]  # one task for the five saves, no embed_notes
     (message,) = messages(queue)
     assert 0 < delay_of(message) <= pending.BATCH_DELAY  # the next seconds' notes join it
+
+
+@pytest.fixture
+def buffered(monkeypatch):
+    """Saves as in a web worker (gunicorn.conf.py): their notes wait in the
+    worker's buffer for its thread."""
+    monkeypatch.setattr(pending, "FLUSH_SECONDS", 0.2)
+    thread = pending.buffer_saves()
+    yield thread
+    pending.stop_buffering()
+    thread.join(timeout=5)
+
+
+def _waiting_for(count, seconds=5):
+    deadline = time.monotonic() + seconds
+    while pending.waiting() < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return pending.waiting()
+
+
+def test_in_a_web_worker_the_saves_of_a_moment_share_one_round_trip(save, queue, monkeypatch):
+    """The saves leave their notes in the buffer; one flush adds them all, in
+    one call, and schedules one task for them."""
+    monkeypatch.setattr(pending, "FLUSH_SECONDS", 60)  # the flush below comes first
+    thread = pending.buffer_saves()
+    try:
+        notes = [save(f"Note du tampon {i}") for i in range(3)]
+        assert pending.waiting() == 0 and queue.queued() == []
+        with patch.object(pending, "add", wraps=pending.add) as add:
+            pending.flush()
+        assert add.call_count == 1 and sorted(pending.take(100)) == sorted(n.pk for n in notes)
+        assert queue.queued() == [(TASK, [])]
+    finally:
+        pending.stop_buffering()
+        thread.join(timeout=5)
+
+
+def test_the_workers_thread_sends_the_buffer_on_its_own(save, queue, buffered):
+    note = save("Envoyée par le fil du worker")
+    assert _waiting_for(1) == 1 and pending.take(10) == [note.pk]
+
+
+def test_a_web_worker_leaving_sends_what_its_buffer_holds(save, queue, monkeypatch):
+    monkeypatch.setattr(pending, "FLUSH_SECONDS", 60)  # the thread would not come in time
+    thread = pending.buffer_saves()
+    note = save("Sauvée juste avant l'arrêt")
+    assert pending.waiting() == 0  # still in the buffer
+    pending.stop_buffering()  # gunicorn's worker_exit
+    thread.join(timeout=5)
+    assert not thread.is_alive() and pending.take(10) == [note.pk]
+    assert save("Après l'arrêt") and pending.waiting() == 1  # at once again
+
+
+def test_the_buffers_thread_outlives_a_failure(save, queue, buffered, caplog):
+    with patch.object(pending, "add", side_effect=RuntimeError("inattendu")):
+        save("Perdue pour les vecteurs, pas pour le tableau")
+        time.sleep(0.6)
+    assert "Could not queue notes for embedding" in caplog.text
+    note = save("La suivante")
+    assert _waiting_for(1) == 1
+    assert buffered.is_alive() and pending.take(10) == [note.pk]
 
 
 def test_the_task_embeds_every_waiting_note_in_one_batch(save, queue, backend, idle):
