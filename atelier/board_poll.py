@@ -82,8 +82,9 @@ TOKEN_SECONDS = 600
 PATH = re.compile(r"/groupes/([0-9]+)/changements/")
 # A note a board holds, in its poll's `vu`: its id and its `data-updated`.
 HELD = re.compile(r"([0-9]{1,18}):([0-9]{1,12}\.[0-9]{6})")
-# More than this and the board names none (board.js): a full answer. Keeps
-# the URL under gunicorn's 4,094 bytes for a request line, ids of 18 digits included.
+# More than this and the board names none (board.js, told by the page's
+# data-held-max): a full answer. Keeps the URL under gunicorn's 4,094 bytes
+# for a request line, ids of 18 digits included.
 HELD_MAX = 60
 
 
@@ -250,6 +251,8 @@ def held_notes(value: str) -> frozenset[tuple[int, str]]:
 
 def unseen(notes, held) -> list:
     """`notes` but those the board holds as they are (same id, same stamp)."""
+    if not held:
+        return list(notes)
     return [note for note in notes if (note.pk, stamp(note.updated_at)) not in held]
 
 
@@ -269,16 +272,23 @@ def _changes_and_rights(request, user_id, group_id, auth, since, limit):
             [*rights_params, *changed_params, limit],
         )
         rows = cursor.fetchall()
-    changed = [(pk, stamp(_aware(updated))) for pk, updated, _ in rows]
+    changed = [(pk, stamp(_from_db(updated))) for pk, updated, _ in rows]
     return changed, bool(rows) and bool(rows[0][2])
 
 
-def _aware(value) -> datetime:
-    # SQLite gives the column in UTC without its zone (text, or a naive
-    # datetime through the backend's converters).
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+def _from_db(value) -> datetime:
+    """`updated_at` as the ORM reads it (SQLite gives it without its zone),
+    through the backend's own converters."""
+    column, converters = _updated_at_converters(connection.vendor)
+    for convert in converters:
+        value = convert(value, column, connection)
+    return value
+
+
+@functools.cache
+def _updated_at_converters(vendor: str):
+    column = Contribution._meta.get_field("updated_at").get_col(Contribution._meta.db_table)
+    return column, connection.ops.get_db_converters(column)
 
 
 def animator_rights(request, user_id, group_id, auth, question_id=None) -> tuple[str, list]:

@@ -97,6 +97,7 @@ def _board_context(request, group, *, failed=None, deleted=None):
         "cursor": timezone.now().isoformat(),
         "poll_token": board_poll.token(request, group),
         "poll_seconds": POLL_SECONDS,
+        "held_max": board_poll.HELD_MAX,
         "deleted": deleted,
         "board_messages": _script_messages(),
     }

@@ -62,7 +62,7 @@ class Board:
     question_id: int
     poll_token: str
     # What this board shows (its saves' answers and its polls' bring notes).
-    held: Held = field(default_factory=Held)
+    held: Held
 
     @property
     def cookie(self):
@@ -91,7 +91,7 @@ def boards(count=BOARDS):
     from django.test import Client
     from django.urls import reverse
 
-    from atelier.board_poll import token_for
+    from atelier.board_poll import HELD_MAX, token_for
     from atelier.models import Question, Role, WorkingGroup
 
     User = get_user_model()
@@ -128,6 +128,7 @@ def boards(count=BOARDS):
                 create_url=reverse("note_create", args=[group.pk]),
                 question_id=first_question[group.round_id],
                 poll_token=token_for(users[name], group.pk, session_key),
+                held=Held(HELD_MAX),
             )
         )
         client.cookies.clear()

@@ -45,8 +45,8 @@ class Held:
     saves' answers and its polls' bring them; each poll names those of its
     window (`vu`) and is not sent them again, as board.js does."""
 
-    def __init__(self):
-        self.stamps = {}
+    def __init__(self, limit: int):
+        self.stamps, self.limit = {}, limit  # the page's data-held-max
 
     def take(self, html: str):
         self.stamps.update(NOTE.findall(html))
@@ -63,7 +63,7 @@ class Held:
             elif float(stamp) < floor - 60:
                 del self.stamps[pk]  # long past: never in a window again
         params = {"since": since.isoformat(), "jeton": token}
-        if held and len(held) <= 60:
+        if held and len(held) <= self.limit:
             params["vu"] = ",".join(held)
         return params
 
@@ -106,7 +106,7 @@ async def _animator(base, who, *, floor, stop_at, think, poll_s, outcome, rng):
         )
         cursor = datetime.fromisoformat(re.findall(r'data-cursor="([^"]+)"', page)[0])
         token = (re.findall(r'data-poll-token="([^"]+)"', page) or [""])[0]
-        held = Held()
+        held = Held(int(re.findall(r'data-held-max="([0-9]+)"', page)[0]))
         held.take(page)
         headers = {"X-CSRFToken": csrf, "X-Outbox": "1", "HX-Request": "true"}
         next_poll = time.monotonic() + rng.uniform(0, poll_s)

@@ -26,6 +26,7 @@
   const status = document.getElementById("outbox-status");
   const liveStatus = document.getElementById("live-status");
   const pollEvery = Number(board.dataset.poll || 3) * 1000;
+  const heldMax = Number(board.dataset.heldMax || 0); // what the server reads of `vu`
   // Renewed by each full answer of the poll; sent with the polls and the
   // notes, it lets the server answer them before its session and rights
   // checks (atelier/board_poll.py, atelier/board_save.py).
@@ -548,13 +549,13 @@
 
   // "id:stamp,…" of the saved notes shown here whose last change falls in
   // the poll's window (a second's margin: stamps are the server's clock);
-  // none past 60 (the server reads no more): the answer is then complete.
+  // none past `heldMax` (the server reads no more): the answer is then complete.
   function heldNotes(sinceMs) {
     const held = [];
     for (const li of board.querySelectorAll("li.note[data-note-id][data-updated]")) {
       if (stamp(li) * 1000 >= sinceMs - 1000) held.push(`${li.dataset.noteId}:${li.dataset.updated}`);
     }
-    return held.length <= 60 ? held.join(",") : "";
+    return held.length <= heldMax ? held.join(",") : "";
   }
 
   async function poll() {
